@@ -1,0 +1,65 @@
+"""``create_app``: the Bolt app, built from settings, nothing at import time."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+import handlers
+from bot.deps import Deps
+from bot.errors import log_unexpected, unexpected_sentence
+from core.errors import VaultError
+
+log = logging.getLogger(__name__)
+
+
+def make_client(token: str, base_url: str | None) -> WebClient:
+    """A Web API client that honours 429 Retry-After and retries 5xx and dropped connections."""
+    kwargs: dict[str, Any] = {"token": token}
+    if base_url:
+        kwargs["base_url"] = base_url
+    client = WebClient(**kwargs)
+    client.retry_handlers = [
+        ConnectionErrorRetryHandler(max_retry_count=3),
+        RateLimitErrorRetryHandler(max_retry_count=5),
+        ServerErrorRetryHandler(max_retry_count=3),
+    ]
+    return client
+
+
+def create_app(deps: Deps, *, socket_mode: bool = False) -> App:
+    """Build the Bolt app for one workspace and register every listener."""
+    settings = deps.settings
+    assert settings.slack_bot_token is not None
+    token = settings.slack_bot_token.get_secret_value()
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app = App(
+        token=token,
+        signing_secret=secret,
+        client=make_client(token, settings.slack_api_url),
+        request_verification_enabled=not socket_mode,
+        process_before_response=False,
+        logger=logging.getLogger("flightvault.bolt"),
+    )
+    handlers.register(app, deps)
+    app.error(_on_error)
+    return app
+
+
+def _on_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
+    """One place turns exceptions into the sentence the user sees."""
+    if isinstance(error, VaultError):
+        sentence = str(error)
+    else:
+        ref = log_unexpected(log, f"handling {body.get('command') or body.get('type')}")
+        sentence = unexpected_sentence(ref)
+    if body.get("response_url"):
+        respond(text=sentence, response_type="ephemeral", replace_original=False)

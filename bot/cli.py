@@ -1,0 +1,153 @@
+"""The ``flightvault`` command line.
+
+Every subcommand reads settings, does one job, and exits with 0 (fine),
+1 (the job found or hit a problem), 2 (bad settings or usage). Expected
+problems print one sentence; unexpected ones print an error ID and keep the
+traceback in a log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.errors import log_unexpected
+from bot.logs import configure_logging
+from bot.settings import Settings, load_settings
+from core.errors import ConfigError, VaultError
+
+log = logging.getLogger("flightvault")
+ERROR_LOG = Path(tempfile.gettempdir()) / "flightvault-errors.log"
+
+
+def _doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.render.doctor import render_doctor
+    from core.db import check_reachable, make_engine
+    from core.doctor import run_doctor
+
+    engine = make_engine(settings.database_url())
+    try:
+        check_reachable(engine)
+        with engine.connect() as conn:
+            report = run_doctor(conn)
+    finally:
+        engine.dispose()
+    print(render_doctor(report))
+    return 0 if report.healthy else 1
+
+
+def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from core.db import check_reachable, create_database_if_missing, describe_url, make_engine
+    from core.demo_data import seed_demo
+
+    url = settings.database_url()
+    create_database_if_missing(url)
+    engine = make_engine(url)
+    try:
+        check_reachable(engine)
+        with engine.begin() as conn:
+            summary = seed_demo(conn, routes=args.routes, force=args.force)
+    finally:
+        engine.dispose()
+    verb = "Loaded" if summary.created else "Already loaded"
+    print(
+        f"{verb} demo data in {describe_url(url)}: {summary.airports:,} airports, "
+        f"{summary.airlines:,} airlines, {summary.routes:,} routes."
+    )
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import create_app
+    from bot.deps import Deps
+    from core.db import check_reachable, make_engine
+
+    mode = "http" if args.http else "socket"
+    settings.require_slack(mode)
+    engine = make_engine(settings.database_url())
+    check_reachable(engine)
+    deps = Deps(settings, engine)
+    app = create_app(deps, socket_mode=mode == "socket")
+    if mode == "socket":
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        assert settings.slack_app_token is not None
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        return 0
+    from bot.server import HttpServer, make_wsgi
+
+    port = args.port or settings.port
+    server = HttpServer(make_wsgi(app, lambda: _health(engine)), args.host, port)
+    signal.signal(signal.SIGTERM, lambda *_: server.close())
+    log.info("serving Slack requests on http://%s:%s/slack/events", args.host, server.port)
+    server.serve_forever()
+    return 0
+
+
+def _health(engine: Any) -> dict[str, Any]:
+    from core.db import check_reachable
+
+    try:
+        return {"ok": True, "database": check_reachable(engine)}
+    except VaultError as exc:
+        return {"ok": False, "database": str(exc)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flightvault", description="Incident response for MariaDB temporal tables."
+    )
+    parser.add_argument("--debug", action="store_true", help="log at DEBUG, with tracebacks")
+    subs = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    doctor = subs.add_parser("doctor", help="check the watched database is ready to be watched")
+    doctor.set_defaults(func=_doctor)
+
+    seed = subs.add_parser("seed-demo", help="load the airports demo data")
+    seed.add_argument("--force", action="store_true", help="write even if other tables exist")
+    seed.add_argument("--routes", type=int, default=30_000, help="routes to generate")
+    seed.set_defaults(func=_seed_demo)
+
+    serve = subs.add_parser("serve", help="run the bot (Socket Mode unless --http)")
+    serve.add_argument("--http", action="store_true", help="serve POST /slack/events over HTTP")
+    serve.add_argument("--port", type=int, default=None, help="HTTP port (default: PORT or 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address")
+    serve.set_defaults(func=_serve)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        configure_logging("INFO", tracebacks=False)
+        print(f"flightvault: {exc}", file=sys.stderr)
+        return 2
+    level = "DEBUG" if args.debug else settings.vault_log_level
+    configure_logging(level, error_file=ERROR_LOG, tracebacks=args.debug or args.command == "serve")
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        return func(args, settings)
+    except ConfigError as exc:
+        print(f"flightvault: {exc}", file=sys.stderr)
+        return 2
+    except VaultError as exc:
+        print(f"flightvault: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        ref = log_unexpected(log, f"running `flightvault {args.command}`")
+        print(f"flightvault: unexpected error {ref}; details in {ERROR_LOG}", file=sys.stderr)
+        return 1
+
+
+def main() -> None:
+    sys.exit(run())

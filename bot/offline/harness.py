@@ -1,0 +1,55 @@
+"""The whole bot on loopback: Web API stand-in, Bolt app, waitress, signed driver."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from types import TracebackType
+
+from bot.app import create_app
+from bot.deps import Deps
+from bot.offline.driver import SlackDriver
+from bot.offline.webapi import FakeSlackAPI
+from bot.server import HttpServer, make_wsgi
+from bot.settings import Settings
+from core.db import make_engine
+
+SIGNING_SECRET = "flightvault-offline-signing-secret"
+BOT_TOKEN = "xoxb-flightvault-offline"
+
+
+class OfflineBot:
+    """``with OfflineBot(database_url) as bot: bot.driver.slash("help")``."""
+
+    def __init__(self, database_url: str, **settings: object) -> None:
+        self._database_url = database_url
+        self._overrides = settings
+        self._stack = ExitStack()
+
+    def __enter__(self) -> OfflineBot:
+        self.slack = self._stack.enter_context(FakeSlackAPI(token=BOT_TOKEN))
+        values: dict[str, object] = {
+            "slack_bot_token": BOT_TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": self.slack.base_url,
+            "vault_database_url": self._database_url,
+            "vault_alert_channel": "C0INCIDENT",
+            "vault_approvers": ["U0ALICE", "U0BOB", "U0CAROL"],
+        }
+        values.update(self._overrides)
+        self.settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        self.settings.require_slack("http")
+        self.engine = make_engine(self.settings.database_url())
+        self._stack.callback(self.engine.dispose)
+        self.app = create_app(Deps(self.settings, self.engine))
+        self.server = HttpServer(make_wsgi(self.app, lambda: {"ok": True}), "127.0.0.1", 0).start()
+        self._stack.callback(self.server.close)
+        self.driver = SlackDriver(self.server.url, SIGNING_SECRET, self.slack.root)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stack.close()

@@ -1,0 +1,46 @@
+"""Everything FlightVault shows people: Block Kit builders and plain text.
+
+Layouts live here and in ``bot/templates``, one place per message. Builders
+return a ``Message`` whose blocks were produced by slack_sdk's models, so
+Slack's per-field limits are checked as the message is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+_ENV = Environment(
+    loader=PackageLoader("bot", "templates"),
+    undefined=StrictUndefined,
+    autoescape=False,
+    trim_blocks=True,
+    keep_trailing_newline=False,
+)
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+
+
+@dataclass(frozen=True)
+class Message:
+    """A Slack message: plain-text fallback plus blocks."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        if not self.blocks:
+            return {"text": self.text}
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def render_template(name: str, **context: Any) -> str:
+    return _ENV.get_template(name).render(**context).strip()
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Slack's three control characters; user and database text pass through this."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,72 @@
+"""HTTP mode: Bolt behind waitress, a production WSGI server.
+
+``POST /slack/events`` goes to Bolt; ``GET /healthz`` answers whether the
+watched database is reachable. Everything else is 404.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress.server import create_server
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; refuse anything bigger
+
+
+def make_wsgi(app: App, health: Callable[[], dict[str, Any]]) -> Callable[..., Iterable[bytes]]:
+    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path == HEALTH_PATH and method == "GET":
+            status = health()
+            code = "200 OK" if status.get("ok") else "503 Service Unavailable"
+            body = json.dumps(status).encode()
+            start_response(code, [("Content-Type", "application/json")])
+            return [body]
+        return bolt(environ, start_response)
+
+    return wsgi
+
+
+class HttpServer:
+    """waitress in a background thread: for ``serve --http``, the demo and the tests."""
+
+    def __init__(self, wsgi: Callable[..., Iterable[bytes]], host: str, port: int) -> None:
+        self._server = create_server(
+            wsgi, host=host, port=port, threads=8, max_request_body_size=MAX_BODY,
+            ident="flightvault", clear_untrusted_proxy_headers=True,
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)  # type: ignore[union-attr]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def start(self) -> HttpServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="http", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._server.close()
+        self._server.task_dispatcher.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

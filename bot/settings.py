@@ -1,0 +1,117 @@
+"""FlightVault's settings, from the environment or a ``.env`` file.
+
+One model covers the whole contract; each command asks only for what it
+needs (``doctor`` needs the database, ``serve`` needs Slack too), and any
+problem becomes one sentence naming the variable, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL
+
+from core.db import parse_database_url
+from core.errors import ConfigError
+
+_USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+Mode = Literal["socket", "http"]
+
+
+class Settings(BaseSettings):
+    """Environment variables, named exactly as documented in the README."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    slack_bot_token: SecretStr | None = Field(None, description="Bot token, xoxb-...")
+    slack_signing_secret: SecretStr | None = Field(None, description="Verifies HTTP requests")
+    slack_app_token: SecretStr | None = Field(None, description="App-level token for Socket Mode")
+    slack_api_url: str | None = Field(None, description="Web API base URL; Slack's by default")
+    vault_database_url: SecretStr | None = Field(None, description="The watched MariaDB")
+    vault_alert_channel: str | None = Field(None, description="Channel ID for alerts")
+    vault_approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    vault_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    port: int = Field(3000, ge=1, le=65535)
+
+    @field_validator("vault_approvers", mode="before")
+    @classmethod
+    def _split_approvers(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, list):
+            bad = [v for v in value if not _USER_OR_GROUP.match(str(v))]
+            if bad:
+                raise ValueError(
+                    f"expected Slack user IDs (U...) or user-group IDs (S...), got {bad[0]!r}"
+                )
+        return value
+
+    @field_validator("vault_alert_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL.match(value):
+            raise ValueError("expected a channel ID such as C0123ABCD, not a channel name")
+        return value
+
+    @field_validator("vault_log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    # ------------------------------------------------------------------ requirements
+
+    def database_url(self) -> URL:
+        """The watched database's URL; raises ``ConfigError`` if missing or wrong."""
+        if self.vault_database_url is None:
+            raise ConfigError(
+                "VAULT_DATABASE_URL is not set; set it to an SQLAlchemy URL such as "
+                "mariadb+mariadbconnector://user:password@127.0.0.1:3306/shop."
+            )
+        return parse_database_url(self.vault_database_url.get_secret_value())
+
+    def require_slack(self, mode: Mode) -> None:
+        """Check everything ``serve`` needs in ``mode`` before anything starts."""
+        self.database_url()
+        needed = {
+            "SLACK_BOT_TOKEN": (self.slack_bot_token, "xoxb-"),
+            "VAULT_ALERT_CHANNEL": (self.vault_alert_channel, ""),
+        }
+        if mode == "http":
+            needed["SLACK_SIGNING_SECRET"] = (self.slack_signing_secret, "")
+        else:
+            needed["SLACK_APP_TOKEN"] = (self.slack_app_token, "xapp-")
+        for name, (value, prefix) in needed.items():
+            raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if not raw:
+                raise ConfigError(f"{name} is not set; `flightvault serve` needs it.")
+            if prefix and not raw.startswith(prefix):
+                raise ConfigError(f"{name} must start with {prefix} (check you pasted the right token).")
+        if not self.vault_approvers:
+            raise ConfigError(
+                "VAULT_APPROVERS is empty; list the Slack user IDs allowed to approve restores."
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's report into one sentence naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
+        reason = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name} is invalid: {reason}.") from None

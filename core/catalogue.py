@@ -1,0 +1,360 @@
+"""What the watched database holds, read from its own catalogue.
+
+Every table and column name FlightVault ever puts into SQL comes from here,
+never from user text. Implicit period columns (``ADD SYSTEM VERSIONING``) are
+absent from ``information_schema.COLUMNS``, so the period is read from
+``SHOW CREATE TABLE``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from core.errors import UnknownTable, UnwatchableTable
+from core.temporal_sql import (
+    VersionedTable,
+    all_versions,
+    as_of_timestamp,
+    as_of_transaction,
+)
+
+IS = "information_schema"
+_TABLES = sa.table(
+    "TABLES",
+    *map(sa.column, ["TABLE_SCHEMA", "TABLE_NAME", "TABLE_TYPE", "ENGINE", "TABLE_ROWS"]),
+    schema=IS,
+)
+_COLUMNS = sa.table(
+    "COLUMNS",
+    *map(
+        sa.column,
+        ["TABLE_SCHEMA", "TABLE_NAME", "COLUMN_NAME", "ORDINAL_POSITION", "DATA_TYPE"]
+        + ["COLUMN_TYPE", "IS_NULLABLE"],
+    ),
+    schema=IS,
+)
+_STATISTICS = sa.table(
+    "STATISTICS",
+    *map(
+        sa.column,
+        ["TABLE_SCHEMA", "TABLE_NAME", "INDEX_NAME", "SEQ_IN_INDEX", "COLUMN_NAME", "NON_UNIQUE"],
+    ),
+    schema=IS,
+)
+_REFERENTIAL = sa.table(
+    "REFERENTIAL_CONSTRAINTS",
+    *map(
+        sa.column,
+        ["CONSTRAINT_SCHEMA", "CONSTRAINT_NAME", "TABLE_NAME", "REFERENCED_TABLE_NAME"]
+        + ["DELETE_RULE", "UPDATE_RULE", "UNIQUE_CONSTRAINT_SCHEMA"],
+    ),
+    schema=IS,
+)
+_KEY_USAGE = sa.table(
+    "KEY_COLUMN_USAGE",
+    *map(
+        sa.column,
+        ["CONSTRAINT_SCHEMA", "CONSTRAINT_NAME", "TABLE_NAME", "COLUMN_NAME", "ORDINAL_POSITION"]
+        + ["REFERENCED_TABLE_SCHEMA", "REFERENCED_TABLE_NAME", "REFERENCED_COLUMN_NAME"],
+    ),
+    schema=IS,
+)
+
+_IDENT = r"`((?:[^`]|``)+)`"
+_PERIOD_RE = re.compile(rf"PERIOD FOR SYSTEM_TIME \({_IDENT}, {_IDENT}\)")
+IMPLICIT_START, IMPLICIT_END = "ROW_START", "ROW_END"
+
+
+class Precision(StrEnum):
+    """How row versions are stamped."""
+
+    TIMESTAMP = "timestamp"  # one instant per statement
+    TRANSACTION = "transaction"  # transaction ids, mapped by mysql.transaction_registry
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    data_type: str
+    column_type: str
+    nullable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: str
+    end: str
+    implicit: bool
+    precision: Precision
+    end_indexed: bool
+    start_indexed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    name: str
+    child_schema: str
+    child_table: str
+    child_columns: tuple[str, ...]
+    parent_schema: str
+    parent_table: str
+    parent_columns: tuple[str, ...]
+    on_delete: str
+    on_update: str
+
+    def describe(self) -> str:
+        cols = ", ".join(self.child_columns)
+        pcols = ", ".join(self.parent_columns)
+        return (
+            f"{self.child_table}({cols}) -> {self.parent_table}({pcols}) "
+            f"ON DELETE {self.on_delete}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TableInfo:
+    schema: str
+    name: str
+    engine: str
+    estimated_rows: int
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    unique_keys: tuple[tuple[str, ...], ...]
+    period: Period | None
+    outgoing: tuple[ForeignKey, ...] = ()
+    incoming: tuple[ForeignKey, ...] = ()
+    problem: str | None = None
+
+    @property
+    def watchable(self) -> bool:
+        return self.problem is None
+
+    @property
+    def data_columns(self) -> list[str]:
+        """Columns users see: everything but the period columns."""
+        return [c.name for c in self.columns]
+
+    @property
+    def version_columns(self) -> list[str]:
+        """Data columns plus the period columns, for history queries."""
+        assert self.period is not None
+        return [*self.data_columns, self.period.start, self.period.end]
+
+    @property
+    def non_key_columns(self) -> list[str]:
+        return [c for c in self.data_columns if c not in self.primary_key]
+
+    def all_versions(self) -> VersionedTable:
+        return all_versions(self.name, self.version_columns)
+
+    def as_of(self, instant: datetime) -> VersionedTable:
+        return as_of_timestamp(self.name, self.version_columns, instant)
+
+    def as_of_transaction(self, trx_id: int) -> VersionedTable:
+        return as_of_transaction(self.name, self.version_columns, trx_id)
+
+    def plain(self) -> sa.TableClause:
+        """The table as it is now, without ``FOR SYSTEM_TIME``."""
+        return sa.table(
+            sa.sql.elements.quoted_name(self.name, quote=True),
+            *(sa.column(sa.sql.elements.quoted_name(c, quote=True)) for c in self.data_columns),
+        )
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    schema: str
+    tables: Mapping[str, TableInfo] = field(default_factory=dict)
+
+    def get(self, name: str) -> TableInfo:
+        """Look up a table by exactly the name the user gave."""
+        if name in self.tables:
+            return self.tables[name]
+        similar = [t for t in self.tables if t.lower() == name.lower()]
+        hint = f" Did you mean `{similar[0]}`?" if similar else " `/vault status` lists them."
+        shown = name if len(name) <= 64 else name[:61] + "..."
+        raise UnknownTable(f"There is no table `{shown}` in database `{self.schema}`.{hint}")
+
+    def watchable(self, name: str) -> TableInfo:
+        """Like ``get``, but refuses tables that cannot be watched, saying why."""
+        info = self.get(name)
+        if info.problem:
+            raise UnwatchableTable(f"`{info.name}` cannot be watched: {info.problem}.")
+        return info
+
+    def watched(self) -> list[TableInfo]:
+        return [t for t in self.tables.values() if t.watchable]
+
+
+def load_catalogue(conn: Connection, schema: str | None = None) -> Catalogue:
+    """Introspect one schema (default: the connection's current database)."""
+    schema = schema or conn.execute(sa.text("SELECT DATABASE()")).scalar_one()
+    tables = conn.execute(
+        sa.select(_TABLES.c.TABLE_NAME, _TABLES.c.TABLE_TYPE, _TABLES.c.ENGINE, _TABLES.c.TABLE_ROWS)
+        .where(_TABLES.c.TABLE_SCHEMA == schema)
+        .where(_TABLES.c.TABLE_TYPE.in_(["BASE TABLE", "SYSTEM VERSIONED"]))
+        .order_by(_TABLES.c.TABLE_NAME)
+    ).all()
+    columns = _columns(conn, schema)
+    indexes = _indexes(conn, schema)
+    fks = _foreign_keys(conn, schema)
+    result: dict[str, TableInfo] = {}
+    for name, ttype, engine, rows in tables:
+        versioned = ttype == "SYSTEM VERSIONED"
+        period = _period(conn, name, columns[name], indexes[name]) if versioned else None
+        result[name] = _table_info(
+            schema, name, engine or "", int(rows or 0), columns[name], indexes[name], period, fks
+        )
+    return Catalogue(schema=schema, tables=result)
+
+
+def _columns(conn: Connection, schema: str) -> dict[str, list[Column]]:
+    out: dict[str, list[Column]] = defaultdict(list)
+    rows = conn.execute(
+        sa.select(
+            _COLUMNS.c.TABLE_NAME,
+            _COLUMNS.c.COLUMN_NAME,
+            _COLUMNS.c.DATA_TYPE,
+            _COLUMNS.c.COLUMN_TYPE,
+            _COLUMNS.c.IS_NULLABLE,
+        )
+        .where(_COLUMNS.c.TABLE_SCHEMA == schema)
+        .order_by(_COLUMNS.c.TABLE_NAME, _COLUMNS.c.ORDINAL_POSITION)
+    )
+    for table, name, dtype, ctype, nullable in rows:
+        out[table].append(Column(name, dtype.lower(), ctype.lower(), nullable == "YES"))
+    return out
+
+
+def _indexes(conn: Connection, schema: str) -> dict[str, dict[str, tuple[bool, list[str]]]]:
+    """table -> index name -> (unique, ordered columns)."""
+    out: dict[str, dict[str, tuple[bool, list[str]]]] = defaultdict(dict)
+    rows = conn.execute(
+        sa.select(
+            _STATISTICS.c.TABLE_NAME,
+            _STATISTICS.c.INDEX_NAME,
+            _STATISTICS.c.COLUMN_NAME,
+            _STATISTICS.c.NON_UNIQUE,
+        )
+        .where(_STATISTICS.c.TABLE_SCHEMA == schema)
+        .order_by(_STATISTICS.c.TABLE_NAME, _STATISTICS.c.INDEX_NAME, _STATISTICS.c.SEQ_IN_INDEX)
+    )
+    for table, index, column, non_unique in rows:
+        unique, cols = out[table].setdefault(index, (int(non_unique) == 0, []))
+        cols.append(column)
+    return out
+
+
+def _foreign_keys(conn: Connection, schema: str) -> list[ForeignKey]:
+    """Foreign keys whose child or parent lives in ``schema``."""
+    rc, ku = _REFERENTIAL, _KEY_USAGE
+    rows = conn.execute(
+        sa.select(
+            ku.c.CONSTRAINT_SCHEMA,
+            ku.c.CONSTRAINT_NAME,
+            ku.c.TABLE_NAME,
+            ku.c.COLUMN_NAME,
+            ku.c.REFERENCED_TABLE_SCHEMA,
+            ku.c.REFERENCED_TABLE_NAME,
+            ku.c.REFERENCED_COLUMN_NAME,
+            rc.c.DELETE_RULE,
+            rc.c.UPDATE_RULE,
+        )
+        .select_from(
+            ku.join(
+                rc,
+                sa.and_(
+                    rc.c.CONSTRAINT_SCHEMA == ku.c.CONSTRAINT_SCHEMA,
+                    rc.c.CONSTRAINT_NAME == ku.c.CONSTRAINT_NAME,
+                    rc.c.TABLE_NAME == ku.c.TABLE_NAME,
+                ),
+            )
+        )
+        .where(sa.or_(ku.c.CONSTRAINT_SCHEMA == schema, ku.c.REFERENCED_TABLE_SCHEMA == schema))
+        .order_by(ku.c.CONSTRAINT_SCHEMA, ku.c.TABLE_NAME, ku.c.CONSTRAINT_NAME)
+        .order_by(ku.c.ORDINAL_POSITION)
+    )
+    grouped: dict[tuple[str, str, str], list[sa.Row[tuple[str, ...]]]] = defaultdict(list)
+    for row in rows:
+        grouped[(row[0], row[2], row[1])].append(row)
+    return [
+        ForeignKey(
+            name=name,
+            child_schema=cschema,
+            child_table=ctable,
+            child_columns=tuple(r[3] for r in parts),
+            parent_schema=parts[0][4],
+            parent_table=parts[0][5],
+            parent_columns=tuple(r[6] for r in parts),
+            on_delete=parts[0][7],
+            on_update=parts[0][8],
+        )
+        for (cschema, ctable, name), parts in grouped.items()
+    ]
+
+
+def _period(
+    conn: Connection,
+    table: str,
+    columns: list[Column],
+    indexes: Mapping[str, tuple[bool, list[str]]],
+) -> Period:
+    quoted = conn.dialect.identifier_preparer.quote_identifier(table)
+    ddl = conn.execute(sa.text(f"SHOW CREATE TABLE {quoted}")).one()[1]
+    match = _PERIOD_RE.search(ddl)
+    if match is None:
+        start, end, implicit = IMPLICIT_START, IMPLICIT_END, True
+        precision = Precision.TIMESTAMP
+    else:
+        start, end = (g.replace("``", "`") for g in match.groups())
+        implicit = False
+        start_type = next(c.data_type for c in columns if c.name == start)
+        precision = Precision.TRANSACTION if "int" in start_type else Precision.TIMESTAMP
+    leading = {cols[0] for name, (_, cols) in indexes.items() if name != "PRIMARY"}
+    return Period(start, end, implicit, precision, end in leading, start in leading)
+
+
+def _table_info(
+    schema: str,
+    name: str,
+    engine: str,
+    rows: int,
+    columns: list[Column],
+    indexes: Mapping[str, tuple[bool, list[str]]],
+    period: Period | None,
+    fks: Iterable[ForeignKey],
+) -> TableInfo:
+    period_cols = {period.start, period.end} if period else set()
+    data = tuple(c for c in columns if c.name not in period_cols)
+    pk = tuple(c for c in indexes.get("PRIMARY", (True, []))[1] if c not in period_cols)
+    uniques = tuple(
+        tuple(c for c in cols if c not in period_cols)
+        for idx, (unique, cols) in indexes.items()
+        if unique and idx != "PRIMARY"
+    )
+    problem = None
+    if period is None:
+        problem = f"it is not system-versioned (ALTER TABLE `{name}` ADD SYSTEM VERSIONING)"
+    elif not pk:
+        problem = "it has no primary key, so rows cannot be matched across versions"
+    return TableInfo(
+        schema=schema,
+        name=name,
+        engine=engine,
+        estimated_rows=rows,
+        columns=data,
+        primary_key=pk,
+        unique_keys=uniques,
+        period=period,
+        outgoing=tuple(f for f in fks if f.child_schema == schema and f.child_table == name),
+        incoming=tuple(f for f in fks if f.parent_schema == schema and f.parent_table == name),
+        problem=problem,
+    )

@@ -1,0 +1,41 @@
+"""The exceptions FlightVault raises on purpose.
+
+Every ``VaultError`` carries a message written for the person at the keyboard:
+one sentence saying what went wrong and what to do. Handlers and the CLI show
+that message as-is; anything that is *not* a ``VaultError`` is a bug and is
+reported with an error ID instead.
+"""
+
+from __future__ import annotations
+
+
+class VaultError(Exception):
+    """Base class: ``str(error)`` is safe to show to a user."""
+
+
+class ConfigError(VaultError):
+    """A setting is missing or invalid; start-up stops (exit code 2)."""
+
+
+class DatabaseUnavailable(VaultError):
+    """The watched database cannot be reached or refused the login."""
+
+
+class InsufficientPrivilege(VaultError):
+    """The database account lacks a privilege FlightVault needs."""
+
+
+class UnknownTable(VaultError):
+    """The user named a table the catalogue does not know."""
+
+
+class UnwatchableTable(VaultError):
+    """The table exists but cannot be watched (no versioning, no primary key)."""
+
+
+class InvalidInput(VaultError):
+    """User input (a time, a duration, an option) could not be understood."""
+
+
+class DemoDataRefused(VaultError):
+    """``seed-demo`` will not write into a database that holds other tables."""
