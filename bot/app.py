@@ -40,9 +40,10 @@ def create_app(deps: Deps, *, socket_mode: bool = False) -> App:
     settings = deps.settings
     assert settings.slack_bot_token is not None
     token = settings.slack_bot_token.get_secret_value()
-    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    )
     app = App(
-        token=token,
         signing_secret=secret,
         client=make_client(token, settings.slack_api_url),
         request_verification_enabled=not socket_mode,

@@ -21,7 +21,9 @@ class _NoTraceback(logging.Formatter):
             record.exc_info, record.exc_text = saved
 
 
-def configure_logging(level: str, *, error_file: Path | None = None, tracebacks: bool = True) -> None:
+def configure_logging(
+    level: str, *, error_file: Path | None = None, tracebacks: bool = True
+) -> None:
     """Log to stderr; with ``error_file``, full tracebacks go there instead."""
     root = logging.getLogger()
     root.handlers.clear()

@@ -44,8 +44,13 @@ class HttpServer:
 
     def __init__(self, wsgi: Callable[..., Iterable[bytes]], host: str, port: int) -> None:
         self._server = create_server(
-            wsgi, host=host, port=port, threads=8, max_request_body_size=MAX_BODY,
-            ident="flightvault", clear_untrusted_proxy_headers=True,
+            wsgi,
+            host=host,
+            port=port,
+            threads=8,
+            max_request_body_size=MAX_BODY,
+            ident="flightvault",
+            clear_untrusted_proxy_headers=True,
         )
         self._thread: threading.Thread | None = None
 

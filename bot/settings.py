@@ -99,7 +99,9 @@ class Settings(BaseSettings):
             if not raw:
                 raise ConfigError(f"{name} is not set; `flightvault serve` needs it.")
             if prefix and not raw.startswith(prefix):
-                raise ConfigError(f"{name} must start with {prefix} (check you pasted the right token).")
+                raise ConfigError(
+                    f"{name} must start with {prefix} (check you pasted the right token)."
+                )
         if not self.vault_approvers:
             raise ConfigError(
                 "VAULT_APPROVERS is empty; list the Slack user IDs allowed to approve restores."

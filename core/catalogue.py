@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -27,45 +28,28 @@ from core.temporal_sql import (
 )
 
 IS = "information_schema"
-_TABLES = sa.table(
-    "TABLES",
-    *map(sa.column, ["TABLE_SCHEMA", "TABLE_NAME", "TABLE_TYPE", "ENGINE", "TABLE_ROWS"]),
-    schema=IS,
-)
-_COLUMNS = sa.table(
+
+
+def _is_table(name: str, columns: str) -> sa.TableClause:
+    return sa.table(name, *(sa.column(c, sa.String()) for c in columns.split()), schema=IS)
+
+
+_TABLES = _is_table("TABLES", "TABLE_SCHEMA TABLE_NAME TABLE_TYPE ENGINE TABLE_ROWS")
+_COLUMNS = _is_table(
     "COLUMNS",
-    *map(
-        sa.column,
-        ["TABLE_SCHEMA", "TABLE_NAME", "COLUMN_NAME", "ORDINAL_POSITION", "DATA_TYPE"]
-        + ["COLUMN_TYPE", "IS_NULLABLE"],
-    ),
-    schema=IS,
+    "TABLE_SCHEMA TABLE_NAME COLUMN_NAME ORDINAL_POSITION DATA_TYPE COLUMN_TYPE IS_NULLABLE",
 )
-_STATISTICS = sa.table(
-    "STATISTICS",
-    *map(
-        sa.column,
-        ["TABLE_SCHEMA", "TABLE_NAME", "INDEX_NAME", "SEQ_IN_INDEX", "COLUMN_NAME", "NON_UNIQUE"],
-    ),
-    schema=IS,
+_STATISTICS = _is_table(
+    "STATISTICS", "TABLE_SCHEMA TABLE_NAME INDEX_NAME SEQ_IN_INDEX COLUMN_NAME NON_UNIQUE"
 )
-_REFERENTIAL = sa.table(
+_REFERENTIAL = _is_table(
     "REFERENTIAL_CONSTRAINTS",
-    *map(
-        sa.column,
-        ["CONSTRAINT_SCHEMA", "CONSTRAINT_NAME", "TABLE_NAME", "REFERENCED_TABLE_NAME"]
-        + ["DELETE_RULE", "UPDATE_RULE", "UNIQUE_CONSTRAINT_SCHEMA"],
-    ),
-    schema=IS,
+    "CONSTRAINT_SCHEMA CONSTRAINT_NAME TABLE_NAME REFERENCED_TABLE_NAME DELETE_RULE UPDATE_RULE",
 )
-_KEY_USAGE = sa.table(
+_KEY_USAGE = _is_table(
     "KEY_COLUMN_USAGE",
-    *map(
-        sa.column,
-        ["CONSTRAINT_SCHEMA", "CONSTRAINT_NAME", "TABLE_NAME", "COLUMN_NAME", "ORDINAL_POSITION"]
-        + ["REFERENCED_TABLE_SCHEMA", "REFERENCED_TABLE_NAME", "REFERENCED_COLUMN_NAME"],
-    ),
-    schema=IS,
+    "CONSTRAINT_SCHEMA CONSTRAINT_NAME TABLE_NAME COLUMN_NAME ORDINAL_POSITION"
+    " REFERENCED_TABLE_SCHEMA REFERENCED_TABLE_NAME REFERENCED_COLUMN_NAME",
 )
 
 _IDENT = r"`((?:[^`]|``)+)`"
@@ -114,8 +98,7 @@ class ForeignKey:
         cols = ", ".join(self.child_columns)
         pcols = ", ".join(self.parent_columns)
         return (
-            f"{self.child_table}({cols}) -> {self.parent_table}({pcols}) "
-            f"ON DELETE {self.on_delete}"
+            f"{self.child_table}({cols}) -> {self.parent_table}({pcols}) ON DELETE {self.on_delete}"
         )
 
 
@@ -132,6 +115,7 @@ class TableInfo:
     outgoing: tuple[ForeignKey, ...] = ()
     incoming: tuple[ForeignKey, ...] = ()
     problem: str | None = None
+    access_error: str | None = None  # set when the account cannot read the table's definition
 
     @property
     def watchable(self) -> bool:
@@ -198,7 +182,9 @@ def load_catalogue(conn: Connection, schema: str | None = None) -> Catalogue:
     """Introspect one schema (default: the connection's current database)."""
     schema = schema or conn.execute(sa.text("SELECT DATABASE()")).scalar_one()
     tables = conn.execute(
-        sa.select(_TABLES.c.TABLE_NAME, _TABLES.c.TABLE_TYPE, _TABLES.c.ENGINE, _TABLES.c.TABLE_ROWS)
+        sa.select(
+            _TABLES.c.TABLE_NAME, _TABLES.c.TABLE_TYPE, _TABLES.c.ENGINE, _TABLES.c.TABLE_ROWS
+        )
         .where(_TABLES.c.TABLE_SCHEMA == schema)
         .where(_TABLES.c.TABLE_TYPE.in_(["BASE TABLE", "SYSTEM VERSIONED"]))
         .order_by(_TABLES.c.TABLE_NAME)
@@ -209,10 +195,18 @@ def load_catalogue(conn: Connection, schema: str | None = None) -> Catalogue:
     result: dict[str, TableInfo] = {}
     for name, ttype, engine, rows in tables:
         versioned = ttype == "SYSTEM VERSIONED"
-        period = _period(conn, name, columns[name], indexes[name]) if versioned else None
-        result[name] = _table_info(
+        denied = None
+        period = None
+        if versioned:
+            try:
+                with conn.begin_nested():
+                    period = _period(conn, name, columns[name], indexes[name])
+            except sa.exc.DBAPIError:
+                denied = f"the account cannot read it; GRANT SELECT ON `{schema}`.`{name}`"
+        info = _table_info(
             schema, name, engine or "", int(rows or 0), columns[name], indexes[name], period, fks
         )
+        result[name] = replace(info, problem=denied, access_error=denied) if denied else info
     return Catalogue(schema=schema, tables=result)
 
 
@@ -248,7 +242,7 @@ def _indexes(conn: Connection, schema: str) -> dict[str, dict[str, tuple[bool, l
         .order_by(_STATISTICS.c.TABLE_NAME, _STATISTICS.c.INDEX_NAME, _STATISTICS.c.SEQ_IN_INDEX)
     )
     for table, index, column, non_unique in rows:
-        unique, cols = out[table].setdefault(index, (int(non_unique) == 0, []))
+        _unique, cols = out[table].setdefault(index, (int(non_unique) == 0, []))
         cols.append(column)
     return out
 
@@ -282,9 +276,9 @@ def _foreign_keys(conn: Connection, schema: str) -> list[ForeignKey]:
         .order_by(ku.c.CONSTRAINT_SCHEMA, ku.c.TABLE_NAME, ku.c.CONSTRAINT_NAME)
         .order_by(ku.c.ORDINAL_POSITION)
     )
-    grouped: dict[tuple[str, str, str], list[sa.Row[tuple[str, ...]]]] = defaultdict(list)
+    grouped: dict[tuple[str, str, str], list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
-        grouped[(row[0], row[2], row[1])].append(row)
+        grouped[(row[0], row[2], row[1])].append(tuple(row))
     return [
         ForeignKey(
             name=name,
@@ -318,7 +312,7 @@ def _period(
         implicit = False
         start_type = next(c.data_type for c in columns if c.name == start)
         precision = Precision.TRANSACTION if "int" in start_type else Precision.TIMESTAMP
-    leading = {cols[0] for name, (_, cols) in indexes.items() if name != "PRIMARY"}
+    leading = {cols[0] for name, (_unique, cols) in indexes.items() if name != "PRIMARY"}
     return Period(start, end, implicit, precision, end in leading, start in leading)
 
 

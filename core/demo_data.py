@@ -65,8 +65,19 @@ _AIRPORTS = sa.table(
     "airports",
     *map(
         sa.column,
-        ["id", "icao", "iata", "name", "city", "subdivision", "country"]
-        + ["elevation_ft", "lat", "lon", "tz"],
+        [
+            "id",
+            "icao",
+            "iata",
+            "name",
+            "city",
+            "subdivision",
+            "country",
+            "elevation_ft",
+            "lat",
+            "lon",
+            "tz",
+        ],
     ),
 )
 _AIRLINES = sa.table("airlines", *map(sa.column, ["id", "code", "name", "country"]))

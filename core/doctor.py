@@ -16,7 +16,11 @@ from core.catalogue import Catalogue, Precision, TableInfo, load_catalogue
 from core.errors import InsufficientPrivilege
 from core.history import HistoryStats, history_stats
 
-_SETTINGS = ("secure_timestamp", "system_versioning_insert_history", "system_versioning_alter_history")
+_SETTINGS = (
+    "secure_timestamp",
+    "system_versioning_insert_history",
+    "system_versioning_alter_history",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,8 @@ def _server_settings(conn: Connection) -> dict[str, str]:
 
 
 def _table_report(conn: Connection, catalogue: Catalogue, table: TableInfo) -> TableReport:
+    if table.access_error:
+        return TableReport(table, None, table.access_error)
     if not table.watchable:
         return TableReport(table, None)
     try:
@@ -132,11 +138,12 @@ def _advice(catalogue: Catalogue, user: str) -> list[str]:
             )
         elif not p.end_indexed:
             out.append(
-                f"`{t.name}` has no index on `{p.end}`: ALTER TABLE `{t.name}` ADD INDEX (`{p.end}`) "
-                "makes change detection take milliseconds instead of a scan."
+                f"`{t.name}` has no index on `{p.end}`: ALTER TABLE `{t.name}` "
+                f"ADD INDEX (`{p.end}`) makes change detection take milliseconds, not a scan."
             )
         if t.watchable and not p.implicit and not p.start_indexed:
             out.append(
-                f"Optional: ALTER TABLE `{t.name}` ADD INDEX (`{p.start}`) speeds up counting inserts."
+                f"Optional: ALTER TABLE `{t.name}` ADD INDEX (`{p.start}`) "
+                "speeds up counting inserts."
             )
     return out

@@ -116,7 +116,8 @@ def _count_if(cond: ColumnElement[bool]) -> ColumnElement[Any]:
 def _period_value(table: TableInfo, value: datetime | int) -> sa.BindParameter[Any]:
     assert table.period is not None
     if table.period.precision is Precision.TRANSACTION:
-        return sa.bindparam(None, int(value), type_=BIGINT(unsigned=True))
+        assert isinstance(value, int)
+        return sa.bindparam(None, value, type_=BIGINT(unsigned=True))
     assert isinstance(value, datetime)
     return sa.bindparam(None, to_db(value), type_=DATETIME(fsp=6))
 
@@ -244,14 +245,12 @@ def list_events(
 # --------------------------------------------------------------------------- rows
 
 
-def _row_change(
-    table: TableInfo, row: sa.Row[Any], width: int, before_only: bool
-) -> RowChange:
+def _row_change(table: TableInfo, row: Sequence[Any], width: int) -> RowChange:
     values = tuple(row)
     cols = table.data_columns
     before = dict(zip(cols, values[:width], strict=True))
     key = tuple(before[k] for k in table.primary_key)
-    if before_only or values[width] is None:
+    if values[width] is None:
         return RowChange(RowKind.DELETED, key, before, None)
     after = dict(zip(cols, values[width + 1 :], strict=True))
     changed = tuple(c for c in cols if before[c] != after[c])
@@ -287,7 +286,7 @@ def changed_rows(
     width = len(table.data_columns)
     result = conn.execution_options(yield_per=batch).execute(stmt)
     for row in result:
-        yield _row_change(table, row, width, before_only=False)
+        yield _row_change(table, tuple(row), width)
 
 
 # --------------------------------------------------------------------------- snapshots
@@ -329,17 +328,13 @@ def diff(
     gone = sa.or_(y.c[key[0]].is_(None), sa.not_(_same_values(x, y, rest)))
     old_side = sa.select().select_from(x.outerjoin(y, _key_match(x, y, key))).where(gone)
     new_side = (
-        sa.select()
-        .select_from(y.outerjoin(x, _key_match(x, y, key)))
-        .where(x.c[key[0]].is_(None))
+        sa.select().select_from(y.outerjoin(x, _key_match(x, y, key))).where(x.c[key[0]].is_(None))
     )
     if stamped:
         old_side = old_side.where(x.c[table.period.end] <= _period_value(table, end))
         new_side = new_side.where(y.c[table.period.start] > _period_value(table, start))
     counts = conn.execute(
-        old_side.add_columns(
-            _count_if(y.c[key[0]].is_(None)), _count_if(y.c[key[0]].is_not(None))
-        )
+        old_side.add_columns(_count_if(y.c[key[0]].is_(None)), _count_if(y.c[key[0]].is_not(None)))
     ).one()
     inserted = int(conn.execute(new_side.add_columns(sa.func.count())).scalar_one())
     samples = _diff_samples(conn, table, x, y, old_side, new_side, sample)
@@ -367,7 +362,7 @@ def _diff_samples(
         .order_by(*(x.c[k] for k in key))
         .limit(limit)
     )
-    out = [_row_change(table, row, len(cols), before_only=False) for row in old_rows]
+    out = [_row_change(table, tuple(row), len(cols)) for row in old_rows]
     new_rows = conn.execute(
         new_side.add_columns(*(y.c[c] for c in cols)).order_by(*(y.c[k] for k in key)).limit(limit)
     )

@@ -38,35 +38,70 @@ class SlackDriver:
         self._n += 1
         return f"{self.response_root}/response/r{self._n}"
 
-    def slash(self, text: str, *, user: str = "U0ALICE", channel: str = "C0INCIDENT",
-              command: str = "/vault") -> Reply:
+    def slash(
+        self,
+        text: str,
+        *,
+        user: str = "U0ALICE",
+        channel: str = "C0INCIDENT",
+        command: str = "/vault",
+    ) -> Reply:
         form = {
-            "token": "legacy-unused", "team_id": "T0TEST", "team_domain": "flightvault-test",
-            "channel_id": channel, "channel_name": "incidents", "user_id": user,
-            "user_name": user.lower(), "command": command, "text": text,
-            "response_url": self._response_url(), "trigger_id": f"trigger.{time.time_ns()}",
+            "token": "legacy-unused",
+            "team_id": "T0TEST",
+            "team_domain": "flightvault-test",
+            "channel_id": channel,
+            "channel_name": "incidents",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "response_url": self._response_url(),
+            "trigger_id": f"trigger.{time.time_ns()}",
             "api_app_id": "A0FLIGHTV",
         }
         return self.post(urlencode(form).encode())
 
-    def click(self, action_id: str, value: str, *, user: str = "U0ALICE",
-              channel: str = "C0INCIDENT", message_ts: str = "1.000001",
-              block_id: str = "actions") -> Reply:
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = "U0ALICE",
+        channel: str = "C0INCIDENT",
+        message_ts: str = "1.000001",
+        block_id: str = "actions",
+    ) -> Reply:
         payload = {
-            "type": "block_actions", "api_app_id": "A0FLIGHTV",
+            "type": "block_actions",
+            "api_app_id": "A0FLIGHTV",
             "user": {"id": user, "username": user.lower(), "team_id": "T0TEST"},
             "team": {"id": "T0TEST", "domain": "flightvault-test"},
             "channel": {"id": channel, "name": "incidents"},
             "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
             "message": {"ts": message_ts, "text": "", "type": "message"},
-            "response_url": self._response_url(), "trigger_id": f"trigger.{time.time_ns()}",
-            "actions": [{"action_id": action_id, "block_id": block_id, "value": value,
-                         "type": "button", "action_ts": f"{time.time():.6f}"}],
+            "response_url": self._response_url(),
+            "trigger_id": f"trigger.{time.time_ns()}",
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": value,
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
         }
         return self.post(urlencode({"payload": json.dumps(payload)}).encode())
 
-    def post(self, body: bytes, *, headers: dict[str, str] | None = None,
-             timestamp: int | None = None, sign: bool = True) -> Reply:
+    def post(
+        self,
+        body: bytes,
+        *,
+        headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
+        sign: bool = True,
+    ) -> Reply:
         """POST a raw body; signed unless ``sign`` is false or headers override it."""
         ts = str(int(time.time()) if timestamp is None else timestamp)
         sent = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -77,7 +77,9 @@ class FakeSlackAPI:
         return f"{self.root}/response/{name}"
 
     # ------------------------------------------------------------------ test controls
-    def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
+    def fail(
+        self, method: str, status: int, times: int = 1, retry_after: int | None = None
+    ) -> None:
         """Answer the next ``times`` calls of ``method`` with HTTP ``status``."""
         with self._lock:
             self._failures[method] = _Failure(status, times, retry_after)
@@ -118,30 +120,58 @@ class FakeSlackAPI:
     def answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel", "C0TEST")
         if method == "auth.test":
-            return {"ok": True, "url": "https://flightvault-test.slack.com/", "team": "Test",
-                    "user": "flightvault", "team_id": "T0TEST", "user_id": BOT_USER_ID,
-                    "bot_id": "B0FLIGHTV"}
+            return {
+                "ok": True,
+                "url": "https://flightvault-test.slack.com/",
+                "team": "Test",
+                "user": "flightvault",
+                "team_id": "T0TEST",
+                "user_id": BOT_USER_ID,
+                "bot_id": "B0FLIGHTV",
+            }
         if method == "chat.postMessage":
             ts = self._next_ts()
-            return {"ok": True, "channel": channel, "ts": ts,
-                    "message": {"text": params.get("text", ""), "ts": ts,
-                                "thread_ts": params.get("thread_ts")}}
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": ts,
+                "message": {
+                    "text": params.get("text", ""),
+                    "ts": ts,
+                    "thread_ts": params.get("thread_ts"),
+                },
+            }
         if method == "chat.update":
-            return {"ok": True, "channel": channel, "ts": params.get("ts"),
-                    "text": params.get("text", "")}
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": params.get("ts"),
+                "text": params.get("text", ""),
+            }
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "users.info":
             user = params.get("user", "U0UNKNOWN")
-            return {"ok": True, "user": {"id": user, "name": user.lower(), "real_name": user,
-                                         "tz": "UTC", "is_bot": False, "deleted": False}}
+            return {
+                "ok": True,
+                "user": {
+                    "id": user,
+                    "name": user.lower(),
+                    "real_name": user,
+                    "tz": "UTC",
+                    "is_bot": False,
+                    "deleted": False,
+                },
+            }
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):08d}"
             return {"ok": True, "upload_url": f"{self.root}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
             files = json.loads(params.get("files", "[]"))
-            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")}
-                                          for f in files]}
+            return {
+                "ok": True,
+                "files": [{"id": f["id"], "title": f.get("title", "")} for f in files],
+            }
         return {"ok": False, "error": "unknown_method"}
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -164,9 +194,15 @@ class FakeSlackAPI:
                     return self._send(200, b"ok", "text/plain")
                 failure = api._take_failure(name)
                 if failure is not None:
-                    headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
-                    body = json.dumps({"ok": False, "error": "ratelimited"
-                                       if failure.status == 429 else "fatal_error"}).encode()
+                    headers = (
+                        {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+                    )
+                    body = json.dumps(
+                        {
+                            "ok": False,
+                            "error": "ratelimited" if failure.status == 429 else "fatal_error",
+                        }
+                    ).encode()
                     return self._send(failure.status, body, "application/json", headers)
                 if self.headers.get("Authorization") != f"Bearer {api.token}":
                     return self._json({"ok": False, "error": "invalid_auth"})
@@ -176,8 +212,9 @@ class FakeSlackAPI:
             def _json(self, payload: dict[str, Any]) -> None:
                 self._send(200, json.dumps(payload).encode(), "application/json")
 
-            def _send(self, status: int, body: bytes, ctype: str,
-                      headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))

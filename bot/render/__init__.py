@@ -37,7 +37,7 @@ class Message:
         return {"text": self.text, "blocks": self.blocks}
 
 
-def render_template(name: str, **context: Any) -> str:
+def render_template(name: str, /, **context: Any) -> str:
     return _ENV.get_template(name).render(**context).strip()
 
 

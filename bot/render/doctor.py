@@ -51,11 +51,25 @@ def render_doctor(report: DoctorReport) -> str:
         ]
         for t in report.tables
     ]
-    headers = ["table", "versioned", "period", "key", "history", "history rows", "~rows", "foreign keys"]
+    headers = [
+        "table",
+        "versioned",
+        "period",
+        "key",
+        "history",
+        "history rows",
+        "~rows",
+        "foreign keys",
+    ]
     lines = [
         f"FlightVault doctor — {report.schema} on MariaDB {report.server_version} as {report.user}",
         "",
-        tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=[None, 40, 40, None, None, None, None, 48]),
+        tabulate(
+            rows,
+            headers=headers,
+            tablefmt="simple",
+            maxcolwidths=[None, 40, 40, None, None, None, None, 48],
+        ),
         "",
         "Server settings: "
         + ", ".join(f"{k}={v}" for k, v in sorted(report.server_settings.items())),

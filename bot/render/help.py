@@ -11,8 +11,10 @@ from bot.render import Message, escape_mrkdwn, render_template
 def help_message(schema: str) -> Message:
     body = render_template("help.md.j2", schema=escape_mrkdwn(schema), subcommands=SUBCOMMANDS)
     block = SectionBlock(block_id="help", text=MarkdownTextObject(text=body))
-    return Message(text="FlightVault commands: " + ", ".join(s.name for s in SUBCOMMANDS),
-                   blocks=[block.to_dict()])
+    return Message(
+        text="FlightVault commands: " + ", ".join(s.name for s in SUBCOMMANDS),
+        blocks=[block.to_dict()],
+    )
 
 
 def unknown_subcommand(name: str) -> Message:

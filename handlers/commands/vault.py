@@ -18,8 +18,8 @@ def make_listener(deps: Deps) -> Callable[..., None]:
     def vault(ack: Ack, command: dict[str, Any]) -> None:
         name, _args = split_command(command.get("text", ""))
         if name not in BY_NAME:
-            ack(**unknown_subcommand(name).as_kwargs())
+            ack(response_type="ephemeral", **unknown_subcommand(name).as_kwargs())
             return
-        ack(**help_message(schema).as_kwargs())
+        ack(response_type="ephemeral", **help_message(schema).as_kwargs())
 
     return vault

@@ -1,0 +1,117 @@
+"""Bad settings stop start-up with one sentence; the CLI never shows a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import load_settings
+from core.errors import ConfigError
+
+
+def cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VAULT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"VAULT_APPROVERS": "alice,bob"}, "VAULT_APPROVERS is invalid: expected Slack user IDs"),
+        (
+            {"VAULT_ALERT_CHANNEL": "#incidents"},
+            "VAULT_ALERT_CHANNEL is invalid: expected a channel ID",
+        ),
+        ({"PORT": "99999"}, "PORT is invalid"),
+        ({"SLACK_API_URL": "slack.local"}, "SLACK_API_URL is invalid: expected an http(s) URL"),
+        ({"VAULT_LOG_LEVEL": "LOUD"}, "VAULT_LOG_LEVEL is invalid"),
+    ],
+)
+def test_invalid_setting_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None)
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+
+
+def test_approvers_are_split_and_database_url_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAULT_APPROVERS", "U01ALICE, U02BOB,S03ONCALL")
+    monkeypatch.setenv("VAULT_DATABASE_URL", "postgresql://localhost/db")
+    settings = load_settings(_env_file=None)
+    assert settings.vault_approvers == ["U01ALICE", "U02BOB", "S03ONCALL"]
+    with pytest.raises(ConfigError, match="must point at MariaDB"):
+        settings.database_url()
+
+
+def test_serve_requirements_per_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAULT_DATABASE_URL", "mariadb+mariadbconnector://u@h:3306/db")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("VAULT_ALERT_CHANNEL", "C0INCIDENT")
+    monkeypatch.setenv("VAULT_APPROVERS", "U0ALICE")
+    settings = load_settings(_env_file=None)
+    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN is not set"):
+        settings.require_slack("socket")
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET is not set"):
+        settings.require_slack("http")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xoxb-wrong-kind")
+    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN must start with xapp-"):
+        load_settings(_env_file=None).require_slack("socket")
+
+
+def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("VAULT_APPROVERS=U0FROMFILE\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().vault_approvers == ["U0FROMFILE"]
+
+
+def test_cli_missing_database_url_exits_2_with_one_sentence(tmp_path: Path) -> None:
+    done = cli("doctor", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("flightvault: VAULT_DATABASE_URL is not set")
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_cli_bad_setting_exits_2(tmp_path: Path) -> None:
+    done = cli("serve", "--http", cwd=tmp_path, VAULT_APPROVERS="nobody")
+    assert done.returncode == 2
+    assert "VAULT_APPROVERS is invalid" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_serve_names_missing_slack_setting(tmp_path: Path, database_url: str) -> None:
+    done = cli("serve", "--http", cwd=tmp_path, VAULT_DATABASE_URL=database_url)
+    assert done.returncode == 2
+    assert "SLACK_BOT_TOKEN is not set" in done.stderr
+
+
+def test_cli_unreachable_database_is_one_clear_sentence(tmp_path: Path) -> None:
+    url = "mariadb+mariadbconnector://root:s3cret@127.0.0.1:1/nowhere"
+    done = cli("doctor", cwd=tmp_path, VAULT_DATABASE_URL=url)
+    assert done.returncode == 1
+    assert "Cannot reach the database at 127.0.0.1:1/nowhere" in done.stderr
+    assert "s3cret" not in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_cli_doctor_and_seed_demo(tmp_path: Path, database_url: str) -> None:
+    seeded = cli("seed-demo", "--routes", "500", cwd=tmp_path, VAULT_DATABASE_URL=database_url)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "Loaded demo data" in seeded.stdout and "28," in seeded.stdout
+    doctor = cli("doctor", cwd=tmp_path, VAULT_DATABASE_URL=database_url)
+    assert doctor.returncode == 0, doctor.stderr
+    assert "airports" in doctor.stdout and "watched" in doctor.stdout

@@ -1,0 +1,60 @@
+"""Shared fixtures: a fresh MariaDB database per test, the bot on loopback."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine
+
+from bot.offline.harness import OfflineBot
+from core.db import make_engine
+from tests.support.mariadb import mariadb_server
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[URL]:
+    try:
+        with mariadb_server() as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never inherit Slack or vault settings from the developer's shell."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "VAULT_")) and name != "VAULT_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def database_url(server_url: URL) -> Iterator[str]:
+    """A freshly created database, dropped after the test."""
+    name = f"fvtest_{secrets.token_hex(6)}"
+    admin = make_engine(server_url, poolclass=sa.pool.NullPool)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE `{name}`"))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def offline_bot(database_url: str) -> Iterator[OfflineBot]:
+    with OfflineBot(database_url) as bot:
+        yield bot
