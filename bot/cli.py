@@ -15,7 +15,6 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from bot.errors import log_unexpected
 from bot.logs import configure_logging
@@ -80,23 +79,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         assert settings.slack_app_token is not None
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
         return 0
-    from bot.server import HttpServer, make_wsgi
+    from bot.server import HttpServer, database_health, make_wsgi
 
     port = args.port or settings.port
-    server = HttpServer(make_wsgi(app, lambda: _health(engine)), args.host, port)
+    server = HttpServer(make_wsgi(app, lambda: database_health(engine)), args.host, port)
     signal.signal(signal.SIGTERM, lambda *_: server.close())
     log.info("serving Slack requests on http://%s:%s/slack/events", args.host, server.port)
     server.serve_forever()
     return 0
-
-
-def _health(engine: Any) -> dict[str, Any]:
-    from core.db import check_reachable
-
-    try:
-        return {"ok": True, "database": check_reachable(engine)}
-    except VaultError as exc:
-        return {"ok": False, "database": str(exc)}
 
 
 def build_parser() -> argparse.ArgumentParser:

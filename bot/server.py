@@ -14,7 +14,11 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy.engine import Engine
 from waitress.server import create_server
+
+from core.db import check_reachable
+from core.errors import VaultError
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,14 @@ def make_wsgi(app: App, health: Callable[[], dict[str, Any]]) -> Callable[..., I
         return bolt(environ, start_response)
 
     return wsgi
+
+
+def database_health(engine: Engine) -> dict[str, Any]:
+    """``/healthz`` body: is the watched database answering?"""
+    try:
+        return {"ok": True, "database": check_reachable(engine)}
+    except VaultError as exc:
+        return {"ok": False, "database": str(exc)}
 
 
 class HttpServer:

@@ -9,7 +9,7 @@ from bot.app import create_app
 from bot.deps import Deps
 from bot.offline.driver import SlackDriver
 from bot.offline.webapi import FakeSlackAPI
-from bot.server import HttpServer, make_wsgi
+from bot.server import HttpServer, database_health, make_wsgi
 from bot.settings import Settings
 from core.db import make_engine
 
@@ -41,7 +41,9 @@ class OfflineBot:
         self.engine = make_engine(self.settings.database_url())
         self._stack.callback(self.engine.dispose)
         self.app = create_app(Deps(self.settings, self.engine))
-        self.server = HttpServer(make_wsgi(self.app, lambda: {"ok": True}), "127.0.0.1", 0).start()
+        self.server = HttpServer(
+            make_wsgi(self.app, lambda: database_health(self.engine)), "127.0.0.1", 0
+        ).start()
         self._stack.callback(self.server.close)
         self.driver = SlackDriver(self.server.url, SIGNING_SECRET, self.slack.root)
         return self

@@ -13,63 +13,56 @@ def _period(t: TableReport) -> str:
     if p is None:
         return "-"
     kind = "implicit" if p.implicit else "explicit"
-    index = "indexed" if p.end_indexed else "no index"
-    return f"{kind} {p.start}/{p.end}, {p.precision.value}, {p.end} {index}"
+    index = f"{p.end} indexed" if p.end_indexed else f"{p.end} NOT indexed"
+    return f"{p.start}/{p.end} ({kind}, {p.precision.value}); {index}"
+
+
+def _status(t: TableReport) -> str:
+    if t.error:
+        return "unreadable"
+    return "watched" if t.info.watchable else "no: " + (t.info.problem or "")
 
 
 def _window(t: TableReport) -> str:
-    if t.error:
-        return "unreadable"
     if t.stats is None or t.stats.versions_since is None:
         return "-"
-    return "since " + fmt_instant(t.stats.versions_since)
+    return fmt_instant(t.stats.versions_since)
 
 
-def _fks(t: TableReport) -> str:
-    out = [
-        f"{','.join(fk.child_columns)} -> {fk.parent_table} ({fk.on_delete})"
-        for fk in t.info.outgoing
-    ]
-    out += [
-        f"<- {fk.child_table}.{','.join(fk.child_columns)} ({fk.on_delete})"
-        for fk in t.info.incoming
-    ]
-    return "; ".join(out) or "-"
-
-
-def render_doctor(report: DoctorReport) -> str:
-    rows = [
+def _table_rows(report: DoctorReport) -> list[list[object]]:
+    return [
         [
             t.info.name,
-            "watched" if t.info.watchable else "no: " + (t.info.problem or ""),
+            _status(t),
             _period(t),
             ", ".join(t.info.primary_key) or "-",
             _window(t),
             t.stats.history_rows if t.stats else "-",
             t.info.estimated_rows,
-            _fks(t),
         ]
         for t in report.tables
     ]
-    headers = [
-        "table",
-        "versioned",
-        "period",
-        "key",
-        "history",
-        "history rows",
-        "~rows",
-        "foreign keys",
-    ]
+
+
+def _foreign_keys(report: DoctorReport) -> list[str]:
+    seen = {fk for t in report.tables for fk in (*t.info.outgoing, *t.info.incoming)}
+    return sorted(
+        f"{fk.child_table}({', '.join(fk.child_columns)}) -> "
+        f"{fk.parent_table}({', '.join(fk.parent_columns)}) ON DELETE {fk.on_delete}"
+        for fk in seen
+    )
+
+
+def render_doctor(report: DoctorReport) -> str:
+    headers = ["table", "status", "period", "key", "history since", "history rows", "~rows"]
     lines = [
-        f"FlightVault doctor — {report.schema} on MariaDB {report.server_version} as {report.user}",
+        f"FlightVault doctor: {report.schema} on MariaDB {report.server_version} as {report.user}",
         "",
-        tabulate(
-            rows,
-            headers=headers,
-            tablefmt="simple",
-            maxcolwidths=[None, 40, 40, None, None, None, None, 48],
-        ),
+        tabulate(_table_rows(report), headers=headers, maxcolwidths=[None, 36, 44]),
+    ]
+    if fks := _foreign_keys(report):
+        lines += ["", "Foreign keys:", *(f"  {fk}" for fk in fks)]
+    lines += [
         "",
         "Server settings: "
         + ", ".join(f"{k}={v}" for k, v in sorted(report.server_settings.items())),
