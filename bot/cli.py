@@ -63,30 +63,33 @@ def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import create_app
-    from bot.deps import Deps
-    from core.db import check_reachable, make_engine
+    from bot.runtime import build_runtime
+    from core.db import check_reachable
 
     mode = "http" if args.http else "socket"
     settings.require_slack(mode)
-    engine = make_engine(settings.database_url())
-    check_reachable(engine)
-    deps = Deps(settings, engine)
-    app = create_app(deps, socket_mode=mode == "socket")
-    if mode == "socket":
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    runtime = build_runtime(settings, socket_mode=mode == "socket")
+    check_reachable(runtime.deps.engine)
+    runtime.start_watching()
+    try:
+        if mode == "socket":
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        assert settings.slack_app_token is not None
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+            assert settings.slack_app_token is not None
+            token = settings.slack_app_token.get_secret_value()
+            SocketModeHandler(runtime.app, token).start()
+            return 0
+        from bot.server import HttpServer, database_health, make_wsgi
+
+        engine = runtime.deps.engine
+        wsgi = make_wsgi(runtime.app, lambda: database_health(engine))
+        server = HttpServer(wsgi, args.host, args.port or settings.port)
+        signal.signal(signal.SIGTERM, lambda *_: server.close())
+        log.info("serving Slack requests on http://%s:%s/slack/events", args.host, server.port)
+        server.serve_forever()
         return 0
-    from bot.server import HttpServer, database_health, make_wsgi
-
-    port = args.port or settings.port
-    server = HttpServer(make_wsgi(app, lambda: database_health(engine)), args.host, port)
-    signal.signal(signal.SIGTERM, lambda *_: server.close())
-    log.info("serving Slack requests on http://%s:%s/slack/events", args.host, server.port)
-    server.serve_forever()
-    return 0
+    finally:
+        runtime.close()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,9 +7,17 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
+from core.db import describe_url
+from core.state.store import StateStore
 
 
 @dataclass(frozen=True)
 class Deps:
     settings: Settings
     engine: Engine
+    store: StateStore
+
+    @property
+    def source(self) -> str:
+        """The watched database's identity in the state store."""
+        return describe_url(self.engine.url)

@@ -16,6 +16,8 @@ from sqlalchemy.engine import URL
 
 from core.db import parse_database_url
 from core.errors import ConfigError
+from core.judge import Rules
+from core.watcher import WatchConfig
 
 _USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -35,6 +37,15 @@ class Settings(BaseSettings):
     vault_database_url: SecretStr | None = Field(None, description="The watched MariaDB")
     vault_alert_channel: str | None = Field(None, description="Channel ID for alerts")
     vault_approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    vault_state_url: str = Field("sqlite:///flightvault-state.db", description="Bot state")
+    vault_poll_interval: float = Field(1.0, gt=0, le=300, description="Max seconds between reads")
+    vault_probe_interval: float = Field(0.1, gt=0, le=60, description="Cheap-signal cadence")
+    vault_min_rows: int = Field(50, ge=1)
+    vault_min_share: float = Field(0.01, ge=0, le=1)
+    vault_min_score: int = Field(60, ge=0, le=100)
+    vault_group_window: float = Field(120.0, ge=0, le=86_400)
+    vault_commit_grace: float = Field(10.0, ge=0, le=3_600)
+    vault_tables: Annotated[list[str], NoDecode] = Field(default_factory=list)
     vault_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     port: int = Field(3000, ge=1, le=65535)
 
@@ -49,6 +60,20 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"expected Slack user IDs (U...) or user-group IDs (S...), got {bad[0]!r}"
                 )
+        return value
+
+    @field_validator("vault_tables", mode="before")
+    @classmethod
+    def _split_tables(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("vault_state_url")
+    @classmethod
+    def _state_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "mariadb", "mysql")):
+            raise ValueError("expected sqlite:///path.db or a mariadb+mariadbconnector:// URL")
         return value
 
     @field_validator("vault_alert_channel")
@@ -71,6 +96,20 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    def watch_config(self) -> WatchConfig:
+        rules = Rules(
+            min_rows=self.vault_min_rows,
+            min_share=self.vault_min_share,
+            min_score=self.vault_min_score,
+            group_window_s=self.vault_group_window,
+        )
+        return WatchConfig(
+            rules=rules,
+            full_read_every_s=self.vault_poll_interval,
+            grace_s=self.vault_commit_grace,
+            tables=tuple(self.vault_tables) or None,
+        )
 
     # ------------------------------------------------------------------ requirements
 

@@ -11,10 +11,11 @@ to tell a real update from a no-op ``UPDATE t SET v = v``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -57,6 +58,17 @@ class ChangeEvent:
     @property
     def tables(self) -> list[str]:
         return [c.table for c in self.changes]
+
+    @property
+    def point(self) -> str:
+        """A stable key for this event: its transaction id, else its instant."""
+        return point_key(self.instant, self.transaction_id)
+
+
+def point_key(instant: datetime, transaction_id: int | None) -> str:
+    if transaction_id is not None:
+        return f"trx:{transaction_id}"
+    return instant.isoformat(timespec="microseconds")
 
 
 class RowKind(StrEnum):
@@ -113,7 +125,7 @@ def _count_if(cond: ColumnElement[bool]) -> ColumnElement[Any]:
     return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
 
-def _period_value(table: TableInfo, value: datetime | int) -> sa.BindParameter[Any]:
+def period_value(table: TableInfo, value: datetime | int) -> sa.BindParameter[Any]:
     assert table.period is not None
     if table.period.precision is Precision.TRANSACTION:
         assert isinstance(value, int)
@@ -133,8 +145,23 @@ class _Counts:
     started: int = 0
 
 
+def _closing_points(conn: Connection, table: TableInfo, lo: Any, hi: Any) -> list[Any]:
+    """Distinct ``row_end`` values in ``(lo, hi]``: a loose scan of the index when there is one."""
+    assert table.period is not None
+    v = table.all_versions()
+    end = v.c[table.period.end]
+    stmt = (
+        sa.select(end)
+        .where(end > period_value(table, lo), end <= period_value(table, hi))
+        .group_by(end)
+    )
+    if table.period.precision is Precision.TRANSACTION:
+        return [int(row[0]) for row in conn.execute(stmt)]
+    return [from_db(row[0]) for row in conn.execute(stmt)]
+
+
 def _closing_counts(
-    conn: Connection, table: TableInfo, lo: Any, hi: Any
+    conn: Connection, table: TableInfo, lo: Any, hi: Any, points: Sequence[Any] | None = None
 ) -> dict[Any, tuple[int, int, int]]:
     """instant -> (versions closed, rewritten under the same key, really updated)."""
     assert table.period is not None
@@ -147,9 +174,11 @@ def _closing_counts(
     stmt = (
         sa.select(h.c[end], sa.func.count(), _count_if(rewritten), _count_if(changed))
         .select_from(joined)
-        .where(h.c[end] > _period_value(table, lo), h.c[end] <= _period_value(table, hi))
+        .where(h.c[end] > period_value(table, lo), h.c[end] <= period_value(table, hi))
         .group_by(h.c[end])
     )
+    if points is not None:
+        stmt = stmt.where(h.c[end].in_([period_value(table, p) for p in points]))
     return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in conn.execute(stmt)}
 
 
@@ -160,16 +189,26 @@ def _starting_counts(conn: Connection, table: TableInfo, lo: Any, hi: Any) -> di
     v = table.all_versions()
     stmt = (
         sa.select(v.c[start], sa.func.count())
-        .where(v.c[start] > _period_value(table, lo), v.c[start] <= _period_value(table, hi))
+        .where(v.c[start] > period_value(table, lo), v.c[start] <= period_value(table, hi))
         .group_by(v.c[start])
     )
     return {row[0]: int(row[1]) for row in conn.execute(stmt)}
 
 
 def _table_counts(
-    conn: Connection, table: TableInfo, lo: Any, hi: Any, inserts: bool
+    conn: Connection,
+    table: TableInfo,
+    lo: Any,
+    hi: Any,
+    inserts: bool,
+    skip: Callable[[Any], bool] | None = None,
 ) -> dict[Any, _Counts]:
-    closing = _closing_counts(conn, table, lo, hi)
+    points = None
+    if skip is not None:
+        points = [p for p in _closing_points(conn, table, lo, hi) if not skip(p)]
+        if not points:
+            return {}
+    closing = _closing_counts(conn, table, lo, hi, points)
     starting = _starting_counts(conn, table, lo, hi) if inserts else {}
     out: dict[Any, _Counts] = {}
     for point in closing.keys() | starting.keys():
@@ -202,6 +241,16 @@ def _registry_window(
     return {int(t): (int(c), from_db(ts)) for t, c, ts in rows}
 
 
+def _seen_instant(seen: Callable[[str, str], bool], table: str, point: Any) -> bool:
+    return seen(table, point_key(from_db(point), None))
+
+
+def _seen_transaction(
+    seen: Callable[[str, str], bool], table: str, registry: dict[int, Any], point: Any
+) -> bool:
+    return int(point) not in registry or seen(table, f"trx:{int(point)}")
+
+
 def list_events(
     conn: Connection,
     catalogue: Catalogue,
@@ -210,12 +259,15 @@ def list_events(
     until: datetime | None = None,
     tables: Iterable[str] | None = None,
     inserts: bool = True,
+    seen: Callable[[str, str], bool] | None = None,
 ) -> list[ChangeEvent]:
     """Events in the half-open window ``(since, until]``, oldest first.
 
     ``inserts=False`` skips counting inserted rows, which saves a scan of
     ``row_start`` on tables where that column has no index; the watcher only
-    needs deletions and updates.
+    needs deletions and updates, and passes ``seen(table, point_key)`` so
+    that re-reading an overlap window costs one index scan for events it has
+    already judged.
     """
     until = until or server_now(conn)
     names = list(tables) if tables is not None else [t.name for t in catalogue.watched()]
@@ -225,7 +277,10 @@ def list_events(
         table = catalogue.watchable(name)
         assert table.period is not None
         if table.period.precision is Precision.TIMESTAMP:
-            for point, counts in _table_counts(conn, table, since, until, inserts).items():
+            skip = None
+            if seen is not None:
+                skip = partial(_seen_instant, seen, name)
+            for point, counts in _table_counts(conn, table, since, until, inserts, skip).items():
                 merged[(from_db(point), None)].append(_to_change(name, counts))
             continue
         if registry is None:
@@ -233,7 +288,10 @@ def list_events(
         if not registry:
             continue
         lo, hi = min(registry) - 1, max(registry)
-        for point, counts in _table_counts(conn, table, lo, hi, inserts).items():
+        skip_trx = None
+        if seen is not None:
+            skip_trx = partial(_seen_transaction, seen, name, registry)
+        for point, counts in _table_counts(conn, table, lo, hi, inserts, skip_trx).items():
             if int(point) in registry:
                 merged[(registry[int(point)][1], int(point))].append(_to_change(name, counts))
     events = [
@@ -259,7 +317,12 @@ def _row_change(table: TableInfo, row: Sequence[Any], width: int) -> RowChange:
 
 
 def changed_rows(
-    conn: Connection, table: TableInfo, event: ChangeEvent, *, batch: int = 1000
+    conn: Connection,
+    table: TableInfo,
+    event: ChangeEvent,
+    *,
+    batch: int = 1000,
+    limit: int | None = None,
 ) -> Iterator[RowChange]:
     """Rows ``event`` deleted or rewrote in ``table``, with before- and after-images.
 
@@ -280,8 +343,9 @@ def changed_rows(
         .select_from(
             h.outerjoin(n, sa.and_(_key_match(h, n, table.primary_key), n.c[start] == h.c[end]))
         )
-        .where(h.c[end] == _period_value(table, point))
+        .where(h.c[end] == period_value(table, point))
         .order_by(*(h.c[k] for k in table.primary_key))
+        .limit(limit)
     )
     width = len(table.data_columns)
     result = conn.execution_options(yield_per=batch).execute(stmt)
@@ -331,8 +395,8 @@ def diff(
         sa.select().select_from(y.outerjoin(x, _key_match(x, y, key))).where(x.c[key[0]].is_(None))
     )
     if stamped:
-        old_side = old_side.where(x.c[table.period.end] <= _period_value(table, end))
-        new_side = new_side.where(y.c[table.period.start] > _period_value(table, start))
+        old_side = old_side.where(x.c[table.period.end] <= period_value(table, end))
+        new_side = new_side.where(y.c[table.period.start] > period_value(table, start))
     counts = conn.execute(
         old_side.add_columns(_count_if(y.c[key[0]].is_(None)), _count_if(y.c[key[0]].is_not(None)))
     ).one()

@@ -58,3 +58,18 @@ def engine(database_url: str) -> Iterator[Engine]:
 def offline_bot(database_url: str) -> Iterator[OfflineBot]:
     with OfflineBot(database_url) as bot:
         yield bot
+
+
+@pytest.fixture
+def second_database_url(server_url: URL) -> Iterator[str]:
+    """Another fresh database, e.g. for a state store shared by two bot processes."""
+    name = f"fvstate_{secrets.token_hex(6)}"
+    admin = make_engine(server_url, poolclass=sa.pool.NullPool)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE `{name}`"))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()

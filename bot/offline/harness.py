@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
+from tempfile import TemporaryDirectory
 from types import TracebackType
 
-from bot.app import create_app
-from bot.deps import Deps
 from bot.offline.driver import SlackDriver
 from bot.offline.webapi import FakeSlackAPI
+from bot.runtime import build_runtime
 from bot.server import HttpServer, database_health, make_wsgi
 from bot.settings import Settings
-from core.db import make_engine
 
 SIGNING_SECRET = "flightvault-offline-signing-secret"
 BOT_TOKEN = "xoxb-flightvault-offline"
@@ -20,8 +19,9 @@ BOT_TOKEN = "xoxb-flightvault-offline"
 class OfflineBot:
     """``with OfflineBot(database_url) as bot: bot.driver.slash("help")``."""
 
-    def __init__(self, database_url: str, **settings: object) -> None:
+    def __init__(self, database_url: str, *, watch: bool = False, **settings: object) -> None:
         self._database_url = database_url
+        self._watch = watch
         self._overrides = settings
         self._stack = ExitStack()
 
@@ -34,13 +34,20 @@ class OfflineBot:
             "vault_database_url": self._database_url,
             "vault_alert_channel": "C0INCIDENT",
             "vault_approvers": ["U0ALICE", "U0BOB", "U0CAROL"],
+            "vault_state_url": f"sqlite:///{self._stack.enter_context(TemporaryDirectory())}/s.db",
         }
         values.update(self._overrides)
         self.settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
         self.settings.require_slack("http")
-        self.engine = make_engine(self.settings.database_url())
-        self._stack.callback(self.engine.dispose)
-        self.app = create_app(Deps(self.settings, self.engine))
+        self.runtime = build_runtime(self.settings)
+        self._stack.callback(self.runtime.close)
+        self.engine, self.store, self.app = (
+            self.runtime.deps.engine,
+            self.runtime.deps.store,
+            self.runtime.app,
+        )
+        if self._watch:
+            self.runtime.start_watching()
         self.server = HttpServer(
             make_wsgi(self.app, lambda: database_health(self.engine)), "127.0.0.1", 0
         ).start()

@@ -20,7 +20,11 @@ def test_manifest_declares_the_slash_command_the_handlers_serve() -> None:
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     commands = [c["command"] for c in manifest["features"]["slash_commands"]]
     assert commands == [SLASH_COMMAND]
-    assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "commands",
+        "chat:write",
+        "files:write",
+    }
     assert manifest["settings"]["socket_mode_enabled"] is True
 
 

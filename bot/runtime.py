@@ -1,0 +1,51 @@
+"""Builds the running bot from settings: one place for ``serve`` and the offline harness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt import App
+
+from bot.app import create_app
+from bot.delivery import Deliverer
+from bot.deps import Deps
+from bot.scheduler import WatchLoop
+from bot.settings import Settings
+from core.db import make_engine
+from core.state.store import StateStore
+from core.watcher import Watcher
+
+
+@dataclass
+class Runtime:
+    deps: Deps
+    app: App
+    loop: WatchLoop
+
+    def start_watching(self) -> None:
+        self.loop.start()
+
+    def close(self) -> None:
+        self.loop.shutdown()
+        self.deps.store.dispose()
+        self.deps.engine.dispose()
+
+
+def build_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
+    engine = make_engine(settings.database_url())
+    store = StateStore.from_url(settings.vault_state_url)
+    store.create_tables()
+    deps = Deps(settings, engine, store)
+    app = create_app(deps, socket_mode=socket_mode)
+    assert settings.vault_alert_channel is not None
+    watcher = Watcher(
+        engine=engine, store=store, config=settings.watch_config(), source=deps.source
+    )
+    deliverer = Deliverer(store=store, client=app.client, channel=settings.vault_alert_channel)
+    loop = WatchLoop(
+        watcher=watcher,
+        deliverer=deliverer,
+        store=store,
+        probe_interval=settings.vault_probe_interval,
+    )
+    return Runtime(deps, app, loop)

@@ -1,0 +1,107 @@
+"""The background loop: watch, then deliver, one tick at a time.
+
+APScheduler runs ``tick`` every probe interval with ``max_instances=1`` and
+``coalesce=True``: a slow tick delays the next instead of stacking. A tick
+never raises into the scheduler; a failing database is retried with
+exponential backoff and logged once when it starts failing and once when it
+recovers. Several processes may run this loop: only the lease holder
+watches, every process delivers (claims make each message go out once).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+import time
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.delivery import Deliverer
+from bot.errors import log_unexpected
+from core.state.store import StateStore
+from core.watcher import PollReport, Watcher
+
+log = logging.getLogger(__name__)
+LEASE = "watcher"
+LEASE_TTL = 10.0
+MAX_BACKOFF = 30.0
+
+
+class WatchLoop:
+    def __init__(
+        self, *, watcher: Watcher, deliverer: Deliverer, store: StateStore, probe_interval: float
+    ) -> None:
+        self.watcher = watcher
+        self.deliverer = deliverer
+        self.store = store
+        self.probe_interval = probe_interval
+        self.holder = f"{socket.gethostname()}:{secrets.token_hex(4)}"
+        self.last_report: PollReport | None = None
+        self._lease_until = 0.0
+        self._next_lease_try = 0.0
+        self._failures = 0
+        self._retry_at = 0.0
+        self._scheduler: BackgroundScheduler | None = None
+
+    def start(self) -> None:
+        quiet = logging.getLogger("flightvault.apscheduler")
+        quiet.setLevel(logging.ERROR)  # "skipped: maximum number of running instances" is by design
+        self._scheduler = BackgroundScheduler(timezone=UTC, logger=quiet)
+        self._scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.probe_interval,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+            id="watch",
+            misfire_grace_time=None,
+        )
+        self._scheduler.start()
+
+    def shutdown(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+        if self._lease_until:
+            self.store.release_lease(name=LEASE, holder=self.holder)
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now < self._retry_at:
+            return
+        try:
+            if self._leader(now):
+                self.last_report = self.watcher.tick()
+            self.deliverer.deliver()
+        except Exception:
+            self._failed()
+            return
+        if self._failures:
+            log.info("watcher recovered after %d failed attempts", self._failures)
+        self._failures = 0
+
+    def _leader(self, now: float) -> bool:
+        if now < self._lease_until - LEASE_TTL / 2:
+            return True
+        if now < self._next_lease_try and not self._lease_until:
+            return False
+        self._next_lease_try = now + 1.0
+        if self.store.try_lease(name=LEASE, holder=self.holder, ttl=LEASE_TTL):
+            self._lease_until = now + LEASE_TTL
+            return True
+        self._lease_until = 0.0
+        return False
+
+    def _failed(self) -> None:
+        self._failures += 1
+        delay = min(self.probe_interval * 2**self._failures, MAX_BACKOFF)
+        self._retry_at = time.monotonic() + delay
+        self._lease_until = 0.0
+        if self._failures == 1:
+            ref = log_unexpected(log, "watching the database")
+            log.error("watcher failing (%s); retrying with backoff up to %.0f s", ref, MAX_BACKOFF)
+        else:
+            log.debug("watcher still failing (attempt %d)", self._failures, exc_info=True)

@@ -1,0 +1,108 @@
+"""Tables of the state store (SQLAlchemy Core), created on start-up."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData()
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware UTC in Python, naive UTC with microseconds in the database."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name in {"mysql", "mariadb"}:
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("state store only accepts aware datetimes")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+_ID = sa.String(32)
+_NAME = sa.String(191)  # fits a utf8mb4 index on MariaDB
+
+watermarks = sa.Table(
+    "fv_watermarks",
+    metadata,
+    sa.Column("source", _NAME, primary_key=True),
+    sa.Column("instant", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+incidents = sa.Table(
+    "fv_incidents",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("source", _NAME, nullable=False),
+    sa.Column("table_name", _NAME, nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("first_instant", UTCDateTime, nullable=False),
+    sa.Column("last_instant", UTCDateTime, nullable=False),
+    sa.Column("summary", sa.JSON, nullable=False),
+    sa.Column("channel", sa.String(32)),
+    sa.Column("root_ts", sa.String(32)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_fv_incidents_open", "source", "table_name", "status"),
+)
+
+events = sa.Table(
+    "fv_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", _NAME, nullable=False),
+    sa.Column("table_name", _NAME, nullable=False),
+    sa.Column("point", sa.String(40), nullable=False),  # instant or transaction id
+    sa.Column("instant", UTCDateTime, nullable=False),
+    sa.Column("transaction_id", sa.BigInteger),
+    sa.Column("deleted", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.Column("inserted", sa.Integer, nullable=False),
+    sa.Column("score", sa.Integer),
+    sa.Column("baseline_only", sa.Boolean, nullable=False, default=False),
+    sa.Column("incident_id", _ID, sa.ForeignKey("fv_incidents.id")),
+    sa.UniqueConstraint("source", "table_name", "point", name="uq_fv_events_point"),
+    sa.Index("ix_fv_events_recent", "source", "table_name", "instant"),
+)
+
+outbox = sa.Table(
+    "fv_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", _ID, sa.ForeignKey("fv_incidents.id"), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending, sending, sent
+    sa.Column("claim", sa.String(32)),
+    sa.Column("claimed_at", UTCDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("last_error", sa.String(255)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Index("ix_fv_outbox_pending", "status", "id"),
+)
+
+leases = sa.Table(
+    "fv_leases",
+    metadata,
+    sa.Column("name", _NAME, primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)

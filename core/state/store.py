@@ -1,0 +1,468 @@
+"""The state store's operations, keyword-only, each one transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from core.state.schema import events, incidents, leases, metadata, outbox, watermarks
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    RESTORE_PENDING = "restore pending"
+    RESTORED = "restored"
+    DISMISSED = "dismissed"
+
+
+ACTIVE = (IncidentStatus.OPEN, IncidentStatus.RESTORE_PENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One event's effect on one table, as the watcher saw it."""
+
+    table: str
+    point: str
+    instant: datetime
+    transaction_id: int | None
+    deleted: int
+    updated: int
+    inserted: int = 0
+    score: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    id: str
+    source: str
+    table: str
+    status: IncidentStatus
+    first_instant: datetime
+    last_instant: datetime
+    summary: dict[str, Any]
+    channel: str | None
+    root_ts: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    incident_id: str
+    kind: str
+    payload: dict[str, Any]
+    claim: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def new_id() -> str:
+    """Opaque, unguessable: goes into button values."""
+    return secrets.token_hex(8)
+
+
+def _incident(row: sa.Row[Any]) -> Incident:
+    m = row._mapping
+    return Incident(
+        id=m["id"],
+        source=m["source"],
+        table=m["table_name"],
+        status=IncidentStatus(m["status"]),
+        first_instant=m["first_instant"],
+        last_instant=m["last_instant"],
+        summary=dict(m["summary"]),
+        channel=m["channel"],
+        root_ts=m["root_ts"],
+    )
+
+
+class StateStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> StateStore:
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(url, connect_args={"timeout": 30})
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+            sa.event.listen(engine, "begin", _sqlite_begin)
+        else:
+            from core.db import make_engine
+
+            engine = make_engine(url)
+        return cls(engine)
+
+    def create_tables(self) -> None:
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ watermark
+    def watermark(self, *, source: str) -> datetime | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(watermarks.c.instant).where(watermarks.c.source == source)
+            ).scalar_one_or_none()
+
+    def advance_watermark(self, *, source: str, instant: datetime) -> None:
+        """Move forward only; a slower process can never move it back."""
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                watermarks.update()
+                .where(watermarks.c.source == source, watermarks.c.instant < instant)
+                .values(instant=instant, updated_at=utcnow())
+            ).rowcount
+            if not moved and self._no_watermark(conn, source):
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            watermarks.insert().values(
+                                source=source, instant=instant, updated_at=utcnow()
+                            )
+                        )
+                except sa.exc.IntegrityError:
+                    pass  # another process created it first
+
+    @staticmethod
+    def _no_watermark(conn: Connection, source: str) -> bool:
+        found = conn.execute(sa.select(watermarks.c.source).where(watermarks.c.source == source))
+        return found.first() is None
+
+    # ------------------------------------------------------------------ events
+    def seen_points(self, *, source: str, since: datetime) -> set[tuple[str, str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(events.c.table_name, events.c.point).where(
+                    events.c.source == source, events.c.instant > since
+                )
+            )
+            return {(t, p) for t, p in rows}
+
+    def record_baseline(self, *, source: str, records: Iterable[EventRecord]) -> int:
+        """Remember past events for the baseline without alerting on them."""
+        added = 0
+        with self.engine.begin() as conn:
+            for rec in records:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(events.insert().values(**_event_values(source, rec, True)))
+                        added += 1
+                except sa.exc.IntegrityError:
+                    continue
+        return added
+
+    def recent_sizes(
+        self, *, source: str, table: str, since: datetime, limit: int = 200
+    ) -> list[int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(events.c.deleted + events.c.updated)
+                .where(
+                    events.c.source == source,
+                    events.c.table_name == table,
+                    events.c.instant > since,
+                )
+                .order_by(events.c.instant.desc())
+                .limit(limit)
+            )
+            return [int(r[0]) for r in rows]
+
+    def unassigned_since(
+        self, *, source: str, table: str, since: datetime
+    ) -> list[tuple[int, int, int, datetime]]:
+        """(id, deleted, updated, instant) of recent events on ``table`` in no incident."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(events.c.id, events.c.deleted, events.c.updated, events.c.instant).where(
+                    events.c.source == source,
+                    events.c.table_name == table,
+                    events.c.instant >= since,
+                    events.c.incident_id.is_(None),
+                    events.c.baseline_only.is_(False),
+                )
+            )
+            return [(int(i), int(d), int(u), t) for i, d, u, t in rows]
+
+    def active_incident(self, *, source: str, table: str, since: datetime) -> Incident | None:
+        """An open incident on ``table`` whose last event is at or after ``since``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(incidents)
+                .where(
+                    incidents.c.source == source,
+                    incidents.c.table_name == table,
+                    incidents.c.status.in_([s.value for s in ACTIVE]),
+                    incidents.c.last_instant >= since,
+                )
+                .order_by(incidents.c.last_instant.desc())
+                .limit(1)
+            ).first()
+            return _incident(row) if row else None
+
+    def record_event(
+        self,
+        *,
+        source: str,
+        records: Sequence[EventRecord],
+        open_incident: Incident | None = None,
+        attach_to: str | None = None,
+        adopt: Sequence[int] = (),
+        summary: dict[str, Any] | None = None,
+        notifications: Sequence[Notification] = (),
+    ) -> bool:
+        """Store an event's records and its consequences atomically.
+
+        Returns False, changing nothing, when another process already
+        recorded the event: the unique (source, table, point) decides.
+        """
+        try:
+            with self.engine.begin() as conn:
+                incident_id = attach_to
+                if open_incident is not None:
+                    conn.execute(incidents.insert().values(**_incident_values(open_incident)))
+                    incident_id = open_incident.id
+                for rec in records:
+                    values = _event_values(source, rec, False)
+                    conn.execute(events.insert().values(**values, incident_id=incident_id))
+                if incident_id and adopt:
+                    conn.execute(
+                        events.update()
+                        .where(events.c.id.in_(adopt), events.c.incident_id.is_(None))
+                        .values(incident_id=incident_id)
+                    )
+                if attach_to and summary is not None:
+                    last = max(r.instant for r in records)
+                    conn.execute(
+                        incidents.update()
+                        .where(incidents.c.id == attach_to)
+                        .values(summary=summary, last_instant=last, updated_at=utcnow())
+                    )
+                if incident_id is not None:
+                    for note in notifications:
+                        self._enqueue(conn, incident_id, note)
+            return True
+        except sa.exc.IntegrityError:
+            return False
+
+    # ------------------------------------------------------------------ incidents
+    def incident(self, incident_id: str) -> Incident | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(incidents).where(incidents.c.id == incident_id)).first()
+            return _incident(row) if row else None
+
+    def incident_events(self, incident_id: str) -> list[EventRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(events)
+                .where(events.c.incident_id == incident_id)
+                .order_by(events.c.instant, events.c.id)
+            )
+            return [
+                EventRecord(
+                    r.table_name,
+                    r.point,
+                    r.instant,
+                    r.transaction_id,
+                    r.deleted,
+                    r.updated,
+                    r.inserted,
+                    r.score,
+                )
+                for r in rows
+            ]
+
+    def enqueue(self, *, incident_id: str, notification: Notification) -> None:
+        with self.engine.begin() as conn:
+            self._enqueue(conn, incident_id, notification)
+
+    @staticmethod
+    def _enqueue(conn: Connection, incident_id: str, note: Notification) -> None:
+        now = utcnow()
+        conn.execute(
+            outbox.insert().values(
+                incident_id=incident_id,
+                kind=note.kind,
+                payload=note.payload,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+
+    # ------------------------------------------------------------------ outbox
+    def claim_next(self, *, stale_after: timedelta = timedelta(seconds=60)) -> OutboxItem | None:
+        """The oldest undelivered message, claimed for this caller by compare-and-set.
+
+        Returns None when the head of the queue is not due yet (so order is
+        kept: nothing overtakes a message waiting for its retry) or when
+        another process claimed it.
+        """
+        now = utcnow()
+        with self.engine.begin() as conn:
+            head = conn.execute(
+                sa.select(outbox).where(outbox.c.status != "sent").order_by(outbox.c.id).limit(1)
+            ).first()
+            if head is None or head.next_attempt_at > now:
+                return None
+            if head.status == "sending" and head.claimed_at > now - stale_after:
+                return None
+            claim = new_id()
+            won = conn.execute(
+                outbox.update()
+                .where(outbox.c.id == head.id, outbox.c.status == head.status)
+                .where(sa.or_(outbox.c.claim.is_(None), outbox.c.claim == head.claim))
+                .values(status="sending", claim=claim, claimed_at=now)
+            ).rowcount
+        if not won:
+            return None
+        return OutboxItem(
+            head.id, head.incident_id, head.kind, dict(head.payload), claim, head.attempts
+        )
+
+    def mark_sent(
+        self, item: OutboxItem, *, channel: str | None = None, root_ts: str | None = None
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id == item.id, outbox.c.claim == item.claim)
+                .values(status="sent", sent_at=utcnow())
+            )
+            if root_ts is not None:
+                conn.execute(
+                    incidents.update()
+                    .where(incidents.c.id == item.incident_id, incidents.c.root_ts.is_(None))
+                    .values(channel=channel, root_ts=root_ts, updated_at=utcnow())
+                )
+
+    def mark_failed(self, item: OutboxItem, *, error: str, retry_in: float) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id == item.id, outbox.c.claim == item.claim)
+                .values(
+                    status="pending",
+                    claim=None,
+                    attempts=item.attempts + 1,
+                    last_error=error[:255],
+                    next_attempt_at=utcnow() + timedelta(seconds=retry_in),
+                )
+            )
+
+    def coalesce(self, item: OutboxItem) -> int:
+        """Mark later pending items of the same kind for the same incident as sent.
+
+        Follow-ups are rendered from the incident's current state, so one
+        message covers every one queued before it; a burst of 20 batches
+        gives one note, not 20.
+        """
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    outbox.update()
+                    .where(
+                        outbox.c.incident_id == item.incident_id,
+                        outbox.c.kind == item.kind,
+                        outbox.c.status == "pending",
+                        outbox.c.id > item.id,
+                    )
+                    .values(status="sent", sent_at=utcnow(), last_error="coalesced")
+                ).rowcount
+            )
+
+    def pending_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status != "sent")
+                ).scalar_one()
+            )
+
+    # ------------------------------------------------------------------ leases
+    def try_lease(self, *, name: str, holder: str, ttl: float) -> bool:
+        """Take or renew a lease; True if ``holder`` holds it until now + ttl."""
+        now = utcnow()
+        until = now + timedelta(seconds=ttl)
+        with self.engine.begin() as conn:
+            won = conn.execute(
+                leases.update()
+                .where(leases.c.name == name)
+                .where(sa.or_(leases.c.holder == holder, leases.c.expires_at < now))
+                .values(holder=holder, expires_at=until)
+            ).rowcount
+            if won:
+                return True
+            try:
+                with conn.begin_nested():
+                    conn.execute(leases.insert().values(name=name, holder=holder, expires_at=until))
+                return True
+            except sa.exc.IntegrityError:
+                return False
+
+    def release_lease(self, *, name: str, holder: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(leases.delete().where(leases.c.name == name, leases.c.holder == holder))
+
+
+def _event_values(source: str, rec: EventRecord, baseline_only: bool) -> dict[str, Any]:
+    return {
+        "source": source,
+        "table_name": rec.table,
+        "point": rec.point,
+        "instant": rec.instant,
+        "transaction_id": rec.transaction_id,
+        "deleted": rec.deleted,
+        "updated": rec.updated,
+        "inserted": rec.inserted,
+        "score": rec.score,
+        "baseline_only": baseline_only,
+    }
+
+
+def _incident_values(inc: Incident) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": inc.id,
+        "source": inc.source,
+        "table_name": inc.table,
+        "status": inc.status.value,
+        "first_instant": inc.first_instant,
+        "last_instant": inc.last_instant,
+        "summary": inc.summary,
+        "channel": inc.channel,
+        "root_ts": inc.root_ts,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """SQLAlchemy's pysqlite recipe: let SQLAlchemy, not the driver, emit BEGIN."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Take the write lock up front so compare-and-set never deadlocks on upgrade."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")

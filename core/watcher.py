@@ -1,0 +1,366 @@
+"""The watcher: finds new change events, judges them, records incidents.
+
+Each ``tick`` first asks a cheap question (did ``UPDATE_TIME`` of any watched
+table move?) and reads history only when it did, or when a full read is due.
+History is read from the durable watermark minus a grace period, because a
+statement's ``row_end`` is stamped when it runs, not when its transaction
+commits: a late commit lands behind the watermark and would otherwise be
+missed. Events already judged are skipped by key, so each is alerted once,
+however many processes watch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from core.catalogue import Catalogue, TableInfo, load_catalogue
+from core.history import ChangeEvent, changed_rows, list_events, server_now
+from core.impact import Impact, event_impact, primary_table
+from core.judge import Rules, Verdict, baseline, judge, share_of
+from core.sample import make_sample
+from core.state.store import (
+    EventRecord,
+    Incident,
+    IncidentStatus,
+    Notification,
+    StateStore,
+    new_id,
+)
+
+log = logging.getLogger(__name__)
+
+_TABLES = sa.table(
+    "TABLES",
+    *(sa.column(c) for c in ("TABLE_SCHEMA", "TABLE_NAME", "UPDATE_TIME", "TABLE_ROWS")),
+    schema="information_schema",
+)
+EXACT_COUNT_BELOW = 200_000  # tables smaller than this get a real COUNT(*) for the share
+HOT_SECONDS = 2.0  # UPDATE_TIME has one-second precision: keep reading for a while after it moves
+
+
+@dataclass(frozen=True, slots=True)
+class WatchConfig:
+    rules: Rules = field(default_factory=Rules)
+    full_read_every_s: float = 1.0
+    grace_s: float = 10.0
+    baseline_days: float = 7.0
+    bootstrap_hours: float = 24.0
+    catalogue_ttl_s: float = 60.0
+    sample_rows: int = 5
+    tables: tuple[str, ...] | None = None  # None: every watchable table
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    full_read: bool
+    events: int = 0
+    opened: tuple[str, ...] = ()
+    grew: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+class Watcher:
+    def __init__(
+        self, *, engine: Engine, store: StateStore, config: WatchConfig, source: str
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.config = config
+        self.source = source
+        self._catalogue: Catalogue | None = None
+        self._catalogue_at = 0.0
+        self._signal: tuple[Any, ...] | None = None
+        self._estimates: dict[str, int] = {}
+        self._hot_until = 0.0
+        self._last_full = 0.0
+
+    # ------------------------------------------------------------------ scheduling
+    def tick(self) -> PollReport:
+        """Probe cheaply; read history only when something moved or a read is due."""
+        started = time.perf_counter()
+        moved = self.probe()
+        due = time.monotonic() - self._last_full >= self.config.full_read_every_s
+        if not (moved or due):
+            return PollReport(False, seconds=time.perf_counter() - started)
+        report = self.poll()
+        return PollReport(
+            True, report.events, report.opened, report.grew, time.perf_counter() - started
+        )
+
+    def probe(self) -> bool:
+        """Did ``UPDATE_TIME`` of a watched table move since the last probe?"""
+        names = self._watched_names()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(_TABLES.c.TABLE_NAME, _TABLES.c.UPDATE_TIME, _TABLES.c.TABLE_ROWS)
+                .where(_TABLES.c.TABLE_SCHEMA == self._schema(conn))
+                .where(_TABLES.c.TABLE_NAME.in_(names))
+                .order_by(_TABLES.c.TABLE_NAME)
+            ).all()
+        self._estimates = {r[0]: int(r[2] or 0) for r in rows}
+        signal = tuple((r[0], r[1]) for r in rows)
+        now = time.monotonic()
+        if signal != self._signal:
+            self._signal = signal
+            self._hot_until = now + HOT_SECONDS
+            return True
+        return now < self._hot_until
+
+    # ------------------------------------------------------------------ reading
+    def poll(self) -> PollReport:
+        """Read history since the watermark (minus the grace period) and judge new events."""
+        started = time.perf_counter()
+        self._last_full = time.monotonic()
+        opened: list[str] = []
+        grew: list[str] = []
+        with self.engine.connect() as conn:
+            catalogue = self.catalogue(conn)
+            now = server_now(conn)
+            mark = self.store.watermark(source=self.source)
+            if mark is None:
+                self._bootstrap(conn, catalogue, now)
+                return PollReport(True, seconds=time.perf_counter() - started)
+            since = mark - timedelta(seconds=self.config.grace_s)
+            seen = self.store.seen_points(source=self.source, since=since)
+            found = list_events(
+                conn,
+                catalogue,
+                since=since,
+                until=now,
+                tables=self._watched_names(catalogue),
+                inserts=False,
+                seen=lambda table, point: (table, point) in seen,
+            )
+            for event in found:
+                outcome = self._handle(conn, catalogue, event)
+                if outcome is not None:
+                    (opened if outcome[0] == "opened" else grew).append(outcome[1])
+            conn.rollback()
+        self.store.advance_watermark(source=self.source, instant=now)
+        return PollReport(
+            True, len(found), tuple(opened), tuple(grew), time.perf_counter() - started
+        )
+
+    def catalogue(self, conn: Connection) -> Catalogue:
+        fresh = time.monotonic() - self._catalogue_at < self.config.catalogue_ttl_s
+        if self._catalogue is None or not fresh:
+            self._catalogue = load_catalogue(conn)
+            self._catalogue_at = time.monotonic()
+        return self._catalogue
+
+    def _schema(self, conn: Connection) -> str:
+        return self.catalogue(conn).schema
+
+    def _watched_names(self, catalogue: Catalogue | None = None) -> list[str]:
+        if catalogue is None:
+            with self.engine.connect() as conn:
+                catalogue = self.catalogue(conn)
+        names = [t.name for t in catalogue.watched()]
+        if self.config.tables is not None:
+            names = [n for n in names if n in self.config.tables]
+        return names
+
+    def _bootstrap(self, conn: Connection, catalogue: Catalogue, now: datetime) -> None:
+        """First start: learn the baseline from recent history, alert on nothing old."""
+        since = now - timedelta(hours=self.config.bootstrap_hours)
+        past = list_events(
+            conn,
+            catalogue,
+            since=since,
+            until=now,
+            tables=self._watched_names(catalogue),
+            inserts=False,
+        )
+        learned = self.store.record_baseline(source=self.source, records=_records(past))
+        self.store.advance_watermark(source=self.source, instant=now)
+        log.info("watcher started at %s; learned %d past events for the baseline", now, learned)
+
+    # ------------------------------------------------------------------ judging
+    def _handle(
+        self, conn: Connection, catalogue: Catalogue, event: ChangeEvent
+    ) -> tuple[str, str] | None:
+        primary = primary_table(catalogue, event)
+        impact = event_impact(conn, catalogue, event)
+        rows = sum(c.deleted + c.updated for c in event.changes) + sum(i.dangling for i in impact)
+        shares = [
+            share_of(c.deleted + c.updated, self._rows_before(conn, catalogue, c.table, c.deleted))
+            for c in event.changes
+        ] + [share_of(i.dangling, self._rows_before(conn, catalogue, i.table, 0)) for i in impact]
+        share = max(shares, default=0.0)
+        sizes = self.store.recent_sizes(
+            source=self.source,
+            table=primary,
+            since=event.instant - timedelta(days=self.config.baseline_days),
+        )
+        verdict = judge(rows, share, baseline(sizes), self.config.rules)
+        records = _records([event], score=verdict.score)
+        window_start = event.instant - timedelta(seconds=self.config.rules.group_window_s)
+        active = self.store.active_incident(source=self.source, table=primary, since=window_start)
+        if active is not None and rows:
+            summary = _grow(active.summary, event, primary, impact, verdict)
+            notes = [
+                Notification("incident_grew", {"rows": rows, "instant": _iso(event.instant)}),
+                Notification("root_update"),
+            ]
+            ok = self.store.record_event(
+                source=self.source,
+                records=records,
+                attach_to=active.id,
+                summary=summary,
+                notifications=notes,
+            )
+            return ("grew", active.id) if ok else None
+        adopt: list[int] = []
+        earlier = (0, 0)
+        first = event.instant
+        if not verdict.incident and rows:
+            burst = self.store.unassigned_since(
+                source=self.source, table=primary, since=window_start
+            )
+            earlier = (sum(b[1] for b in burst), sum(b[2] for b in burst))
+            burst_rows = rows + sum(earlier)
+            before = self._rows_before(conn, catalogue, primary, burst_rows)
+            grouped = judge(
+                burst_rows, share_of(burst_rows, before), baseline(sizes), self.config.rules
+            )
+            if burst and grouped.incident:
+                verdict, adopt = grouped, [b[0] for b in burst]
+                first = min(b[3] for b in burst)
+        if not verdict.incident:
+            self.store.record_event(source=self.source, records=records)
+            return None
+        incident = self._new_incident(
+            conn, catalogue, event, primary, impact, verdict, len(adopt), earlier, first
+        )
+        ok = self.store.record_event(
+            source=self.source,
+            records=records,
+            open_incident=incident,
+            adopt=adopt,
+            notifications=[Notification("incident_opened")],
+        )
+        return ("opened", incident.id) if ok else None
+
+    def _rows_before(self, conn: Connection, catalogue: Catalogue, table: str, gone: int) -> int:
+        estimate = self._estimates.get(table, catalogue.tables[table].estimated_rows)
+        if estimate < EXACT_COUNT_BELOW:
+            plain = catalogue.tables[table].plain()
+            estimate = int(conn.execute(sa.select(sa.func.count()).select_from(plain)).scalar_one())
+        return estimate + gone
+
+    def _new_incident(
+        self,
+        conn: Connection,
+        catalogue: Catalogue,
+        event: ChangeEvent,
+        primary: str,
+        impact: list[Impact],
+        verdict: Verdict,
+        earlier_statements: int,
+        earlier_rows: tuple[int, int] = (0, 0),
+        first: datetime | None = None,
+    ) -> Incident:
+        first = first or event.instant
+        table = catalogue.tables[primary]
+        change = event.for_table(primary)
+        assert change is not None
+        summary = {
+            "table": primary,
+            "deleted": change.deleted + earlier_rows[0],
+            "updated": change.updated + earlier_rows[1],
+            "statements": 1 + earlier_statements,
+            "rows_before": self._rows_before(
+                conn, catalogue, primary, change.deleted + earlier_rows[0]
+            ),
+            "share": verdict.share,
+            "score": verdict.score,
+            "reason": verdict.reason,
+            "instant": _iso(first),
+            "last_instant": _iso(event.instant),
+            "transaction_id": event.transaction_id,
+            "impact": [_impact_dict(i) for i in impact],
+            "sample": self._sample(conn, table, event, change.deleted + change.updated),
+        }
+        return Incident(
+            id=new_id(),
+            source=self.source,
+            table=primary,
+            status=IncidentStatus.OPEN,
+            first_instant=first,
+            last_instant=event.instant,
+            summary=summary,
+            channel=None,
+            root_ts=None,
+        )
+
+    def _sample(
+        self, conn: Connection, table: TableInfo, event: ChangeEvent, total: int
+    ) -> dict[str, Any]:
+        rows = [
+            r.before or {} for r in changed_rows(conn, table, event, limit=self.config.sample_rows)
+        ]
+        sample = make_sample(table, rows, total)
+        return {
+            "columns": list(sample.columns),
+            "rows": [list(r) for r in sample.rows],
+            "more": sample.more,
+        }
+
+
+def _iso(instant: datetime) -> str:
+    return instant.isoformat(timespec="microseconds")
+
+
+def _records(found: list[ChangeEvent], score: int | None = None) -> list[EventRecord]:
+    return [
+        EventRecord(
+            c.table, e.point, e.instant, e.transaction_id, c.deleted, c.updated, c.inserted, score
+        )
+        for e in found
+        for c in e.changes
+    ]
+
+
+def _impact_dict(i: Impact) -> dict[str, Any]:
+    return {
+        "table": i.table,
+        "via": i.via,
+        "cascaded": i.cascaded,
+        "dangling": i.dangling,
+        "versioned": i.versioned,
+    }
+
+
+def _grow(
+    summary: dict[str, Any],
+    event: ChangeEvent,
+    primary: str,
+    impact: list[Impact],
+    verdict: Verdict,
+) -> dict[str, Any]:
+    """The incident's running totals after one more related statement."""
+    change = event.for_table(primary)
+    grown = dict(summary)
+    grown["deleted"] = summary["deleted"] + (change.deleted if change else 0)
+    grown["updated"] = summary["updated"] + (change.updated if change else 0)
+    grown["statements"] = summary["statements"] + 1
+    grown["last_instant"] = _iso(event.instant)
+    grown["score"] = max(summary["score"], verdict.score)
+    rows_before = max(int(summary["rows_before"]), 1)
+    grown["share"] = min((grown["deleted"] + grown["updated"]) / rows_before, 1.0)
+    merged: dict[tuple[str, str], dict[str, Any]] = {
+        (i["table"], i["via"]): dict(i) for i in summary["impact"]
+    }
+    for i in impact:
+        slot = merged.setdefault((i.table, i.via), _impact_dict(i) | {"cascaded": 0, "dangling": 0})
+        slot["cascaded"] += i.cascaded
+        slot["dangling"] += i.dangling
+    grown["impact"] = list(merged.values())
+    return grown

@@ -1,0 +1,66 @@
+"""The alert's buttons: ack at once, answer in the incident's thread."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.render.alert import full_diff_message, restore_point_message
+from bot.render.csv_export import write_row_changes
+from core.catalogue import load_catalogue
+from core.errors import InvalidInput
+from core.incident_rows import incident_rows, incident_tables
+from core.state.store import Incident
+
+Listener = Callable[..., None]
+
+
+def _incident(deps: Deps, body: dict[str, Any]) -> Incident:
+    value = str(body["actions"][0].get("value", ""))
+    incident = deps.store.incident(value[:64])
+    if incident is None or incident.root_ts is None or incident.channel is None:
+        raise InvalidInput(
+            "I can't find that incident any more; run `/vault help` to see what I can do."
+        )
+    return incident
+
+
+def find_restore_point(deps: Deps) -> Listener:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        incident = _incident(deps, body)
+        first = min(r.instant for r in deps.store.incident_events(incident.id))
+        message = restore_point_message(incident, first)
+        client.chat_postMessage(
+            channel=incident.channel, thread_ts=incident.root_ts, **message.as_kwargs()
+        )
+
+    return listener
+
+
+def show_full_diff(deps: Deps) -> Listener:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        incident = _incident(deps, body)
+        records = deps.store.incident_events(incident.id)
+        totals = incident_tables(records)
+        with tempfile.TemporaryDirectory() as folder, deps.engine.connect() as conn:
+            catalogue = load_catalogue(conn)
+            uploads = [
+                write_row_changes(folder, table, incident_rows(conn, catalogue, records, table))
+                for table in totals
+            ]
+            message = full_diff_message(incident, totals, len(uploads))
+            client.chat_postMessage(
+                channel=incident.channel, thread_ts=incident.root_ts, **message.as_kwargs()
+            )
+            client.files_upload_v2(
+                channel=incident.channel, thread_ts=incident.root_ts, file_uploads=uploads
+            )
+
+    return listener

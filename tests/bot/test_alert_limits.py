@@ -1,0 +1,76 @@
+"""Alerts stay within Slack's limits for very wide tables and huge deletions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.render.alert import alert_message, growth_message, restore_point_message
+from core.state.store import StateStore
+from core.watcher import WatchConfig, Watcher
+from tests.support.slack import assert_valid_message
+from tests.support.sql import run_sql
+
+PERIOD = (
+    " row_start TIMESTAMP(6) GENERATED ALWAYS AS ROW START INVISIBLE,"
+    " row_end TIMESTAMP(6) GENERATED ALWAYS AS ROW END INVISIBLE,"
+    " PERIOD FOR SYSTEM_TIME (row_start, row_end), INDEX (row_end)"
+)
+
+
+def _incident_after(engine: Engine, tmp_path: Path, setup: list[str], damage: str) -> object:
+    run_sql(engine, *setup)
+    store = StateStore.from_url(f"sqlite:///{tmp_path}/state.db")
+    store.create_tables()
+    watcher = Watcher(engine=engine, store=store, config=WatchConfig(), source="limits")
+    watcher.poll()
+    run_sql(engine, damage)
+    (incident_id,) = watcher.poll().opened
+    incident = store.incident(incident_id)
+    store.dispose()
+    return incident
+
+
+def test_five_hundred_column_table(engine: Engine, tmp_path: Path) -> None:
+    ints = ", ".join(f"a_rather_long_column_name_number_{i:03d} INT" for i in range(497))
+    wide = f"display_name TEXT, description TEXT, {ints}"
+    filler = "REPEAT('n', 3000), REPEAT('d', 3000), " + ", ".join("seq" for _ in range(497))
+    incident = _incident_after(
+        engine,
+        tmp_path,
+        [
+            f"CREATE TABLE wide (id INT PRIMARY KEY, {wide}, {PERIOD}) WITH SYSTEM VERSIONING",
+            f"INSERT INTO wide SELECT seq, {filler} FROM seq_1_to_200",
+        ],
+        "DELETE FROM wide",
+    )
+    message = alert_message(incident)  # type: ignore[arg-type]
+    assert_valid_message(message.text, message.blocks)
+    sample = message.blocks[3]["text"]["text"]
+    assert sample.count("\n") < 12, "a handful of identifying columns, not 500"
+    assert "… and 195 more" in sample
+
+
+@pytest.mark.timeout(600)
+def test_million_row_deletion(engine: Engine, tmp_path: Path) -> None:
+    incident = _incident_after(
+        engine,
+        tmp_path,
+        [
+            f"CREATE TABLE big (id INT PRIMARY KEY, label VARCHAR(20), {PERIOD})"
+            " WITH SYSTEM VERSIONING",
+            "INSERT INTO big SELECT seq, CONCAT('row ', seq) FROM seq_1_to_1000000",
+        ],
+        "DELETE FROM big",
+    )
+    message = alert_message(incident)  # type: ignore[arg-type]
+    assert_valid_message(message.text, message.blocks)
+    assert message.blocks[0]["text"]["text"] == ":rotating_light: 1,000,000 rows deleted from big"
+    assert "… and 999,995 more" in message.blocks[3]["text"]["text"]
+    for other in (
+        growth_message(incident),
+        restore_point_message(incident, incident.first_instant),
+    ):  # type: ignore[arg-type]
+        assert_valid_message(other.text, other.blocks)
