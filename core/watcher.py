@@ -33,6 +33,7 @@ from core.state.store import (
     StateStore,
     new_id,
 )
+from core.timeutil import from_db
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ _TABLES = sa.table(
     *(sa.column(c) for c in ("TABLE_SCHEMA", "TABLE_NAME", "UPDATE_TIME", "TABLE_ROWS")),
     schema="information_schema",
 )
-EXACT_COUNT_BELOW = 200_000  # tables smaller than this get a real COUNT(*) for the share
+COUNT_TTL = 300.0  # seconds an exact row count is trusted (adjusted by every judged event)
 HOT_SECONDS = 2.0  # UPDATE_TIME has one-second precision: keep reading for a while after it moves
 
 
@@ -77,7 +78,7 @@ class Watcher:
         self._catalogue: Catalogue | None = None
         self._catalogue_at = 0.0
         self._signal: tuple[Any, ...] | None = None
-        self._estimates: dict[str, int] = {}
+        self._counts: dict[str, tuple[int, datetime, float]] = {}  # rows, as of, taken at
         self._hot_until = 0.0
         self._last_full = 0.0
 
@@ -88,6 +89,7 @@ class Watcher:
         moved = self.probe()
         due = time.monotonic() - self._last_full >= self.config.full_read_every_s
         if not (moved or due):
+            self._refresh_one_count()
             return PollReport(False, seconds=time.perf_counter() - started)
         report = self.poll()
         return PollReport(
@@ -99,12 +101,11 @@ class Watcher:
         names = self._watched_names()
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(_TABLES.c.TABLE_NAME, _TABLES.c.UPDATE_TIME, _TABLES.c.TABLE_ROWS)
+                sa.select(_TABLES.c.TABLE_NAME, _TABLES.c.UPDATE_TIME)
                 .where(_TABLES.c.TABLE_SCHEMA == self._schema(conn))
                 .where(_TABLES.c.TABLE_NAME.in_(names))
                 .order_by(_TABLES.c.TABLE_NAME)
             ).all()
-        self._estimates = {r[0]: int(r[2] or 0) for r in rows}
         signal = tuple((r[0], r[1]) for r in rows)
         now = time.monotonic()
         if signal != self._signal:
@@ -140,6 +141,7 @@ class Watcher:
             )
             for event in found:
                 outcome = self._handle(conn, catalogue, event)
+                self._applied(event)
                 if outcome is not None:
                     (opened if outcome[0] == "opened" else grew).append(outcome[1])
             conn.rollback()
@@ -179,6 +181,8 @@ class Watcher:
             inserts=False,
         )
         learned = self.store.record_baseline(source=self.source, records=_records(past))
+        for name in self._watched_names(catalogue):
+            self._exact_count(conn, catalogue, name)
         self.store.advance_watermark(source=self.source, instant=now)
         log.info("watcher started at %s; learned %d past events for the baseline", now, learned)
 
@@ -190,7 +194,7 @@ class Watcher:
         impact = event_impact(conn, catalogue, event)
         rows = sum(c.deleted + c.updated for c in event.changes) + sum(i.dangling for i in impact)
         shares = [
-            share_of(c.deleted + c.updated, self._rows_before(conn, catalogue, c.table, c.deleted))
+            share_of(c.deleted + c.updated, self._before_event(conn, catalogue, c.table, event))
             for c in event.changes
         ] + [share_of(i.dangling, self._rows_before(conn, catalogue, i.table, 0)) for i in impact]
         share = max(shares, default=0.0)
@@ -226,7 +230,7 @@ class Watcher:
             )
             earlier = (sum(b[1] for b in burst), sum(b[2] for b in burst))
             burst_rows = rows + sum(earlier)
-            before = self._rows_before(conn, catalogue, primary, burst_rows)
+            before = self._before_event(conn, catalogue, primary, event) + earlier[0]
             grouped = judge(
                 burst_rows, share_of(burst_rows, before), baseline(sizes), self.config.rules
             )
@@ -248,12 +252,53 @@ class Watcher:
         )
         return ("opened", incident.id) if ok else None
 
+    def _before_event(
+        self, conn: Connection, catalogue: Catalogue, table: str, event: ChangeEvent
+    ) -> int:
+        """Rows before ``event``: the cached count, plus its deletions if the count saw them."""
+        self._rows_before(conn, catalogue, table, 0)
+        rows, as_of, _ = self._counts[table]
+        change = event.for_table(table)
+        if change is not None and as_of >= event.instant:
+            rows += change.deleted - change.inserted
+        return rows
+
     def _rows_before(self, conn: Connection, catalogue: Catalogue, table: str, gone: int) -> int:
-        estimate = self._estimates.get(table, catalogue.tables[table].estimated_rows)
-        if estimate < EXACT_COUNT_BELOW:
-            plain = catalogue.tables[table].plain()
-            estimate = int(conn.execute(sa.select(sa.func.count()).select_from(plain)).scalar_one())
-        return estimate + gone
+        """Rows ``table`` had just before a statement that removed ``gone`` of them.
+
+        ``TABLE_ROWS`` counts history rows too, so it cannot give a share; an
+        exact count is taken when missing or stale and kept current by
+        ``_applied`` as events are judged.
+        """
+        cached = self._counts.get(table)
+        if cached is None or time.monotonic() - cached[2] > COUNT_TTL:
+            self._exact_count(conn, catalogue, table)
+        return self._counts[table][0] + gone
+
+    def _exact_count(self, conn: Connection, catalogue: Catalogue, table: str) -> None:
+        plain = catalogue.tables[table].plain()
+        rows, as_of = conn.execute(
+            sa.select(sa.func.count(), sa.func.now(6)).select_from(plain)
+        ).one()
+        self._counts[table] = (int(rows), from_db(as_of), time.monotonic())
+
+    def _applied(self, event: ChangeEvent) -> None:
+        """Keep cached counts current: counts taken before ``event`` lose its deletions."""
+        for change in event.changes:
+            cached = self._counts.get(change.table)
+            if cached is not None and event.instant > cached[1]:
+                rows = max(cached[0] - change.deleted + change.inserted, 0)
+                self._counts[change.table] = (rows, event.instant, cached[2])
+
+    def _refresh_one_count(self) -> None:
+        """On an idle tick, renew the stalest cached count nearing its expiry."""
+        if not self._counts:
+            return
+        table, (_, _, taken) = min(self._counts.items(), key=lambda kv: kv[1][2])
+        if time.monotonic() - taken < COUNT_TTL / 2:
+            return
+        with self.engine.connect() as conn:
+            self._exact_count(conn, self.catalogue(conn), table)
 
     def _new_incident(
         self,
@@ -276,9 +321,7 @@ class Watcher:
             "deleted": change.deleted + earlier_rows[0],
             "updated": change.updated + earlier_rows[1],
             "statements": 1 + earlier_statements,
-            "rows_before": self._rows_before(
-                conn, catalogue, primary, change.deleted + earlier_rows[0]
-            ),
+            "rows_before": self._before_event(conn, catalogue, primary, event) + earlier_rows[0],
             "share": verdict.share,
             "score": verdict.score,
             "reason": verdict.reason,
