@@ -20,6 +20,14 @@ _ENV = Environment(
     keep_trailing_newline=False,
 )
 
+
+def rows(n: int) -> str:
+    """``1 row``, ``2,000 rows``."""
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+
+
+_ENV.globals["rows"] = rows
+
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 
