@@ -63,4 +63,7 @@ def _on_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
         ref = log_unexpected(log, f"handling {body.get('command') or body.get('type')}")
         sentence = unexpected_sentence(ref)
     if body.get("response_url"):
-        respond(text=sentence, response_type="ephemeral", replace_original=False)
+        # A slash command's "Searching…" is ephemeral and is replaced by the sentence;
+        # a button's message is public and must never be replaced by an error.
+        replace = bool(body.get("command"))
+        respond(text=sentence, response_type="ephemeral", replace_original=replace)

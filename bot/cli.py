@@ -92,6 +92,38 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         runtime.close()
 
 
+def _find(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.commands import parse_find
+    from bot.render.finder import finder_text
+    from core.catalogue import load_catalogue
+    from core.db import check_reachable, make_engine
+    from core.finder import find_restore_point
+    from core.history import server_now
+
+    engine = make_engine(settings.database_url())
+    try:
+        check_reachable(engine)
+        with engine.connect() as conn:
+            words = [args.table]
+            for key in ("since", "before", "check"):
+                if getattr(args, key):
+                    words += [key, getattr(args, key)]
+            request = parse_find(words, now=server_now(conn))
+            finding = find_restore_point(
+                conn,
+                load_catalogue(conn),
+                request.table,
+                since=request.since,
+                before=request.before,
+                check=request.check,
+                rules=settings.watch_config().rules,
+            )
+    finally:
+        engine.dispose()
+    print(finder_text(finding, plain=True))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flightvault", description="Incident response for MariaDB temporal tables."
@@ -106,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--force", action="store_true", help="write even if other tables exist")
     seed.add_argument("--routes", type=int, default=30_000, help="routes to generate")
     seed.set_defaults(func=_seed_demo)
+
+    find = subs.add_parser("find", help="name the restore point for damage to a table")
+    find.add_argument("table")
+    find.add_argument("--since", help="window start: a duration (6h) or a time (default 24h)")
+    find.add_argument("--before", help="window end: a time (default now)")
+    find.add_argument("--check", help="what healthy means: count, fk or a column")
+    find.set_defaults(func=_find)
 
     serve = subs.add_parser("serve", help="run the bot (Socket Mode unless --http)")
     serve.add_argument("--http", action="store_true", help="serve POST /slack/events over HTTP")

@@ -1,10 +1,16 @@
-"""The ``/vault`` subcommands FlightVault answers: one list for help, routing and tests."""
+"""The ``/vault`` subcommands: one list for help, routing and tests, and their argument grammar."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+from core.errors import InvalidInput
+from core.timeparse import parse_duration, parse_instant
 
 SLASH_COMMAND = "/vault"
+MAX_TEXT = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,14 +23,93 @@ class Subcommand:
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("help", "/vault help", "List every subcommand with an example.", "/vault help"),
+    Subcommand(
+        "find",
+        "/vault find <table> [since <duration|time>] [before <time>] [check count|fk|<column>]",
+        "Name the restore point: the last healthy instant before the damage.",
+        "/vault find airports since 6h",
+    ),
+    Subcommand(
+        "at",
+        "/vault at <table> <time>",
+        "Time travel: the table at that instant, and what changed since.",
+        "/vault at airports 15m ago",
+    ),
 )
 
 BY_NAME = {s.name: s for s in SUBCOMMANDS}
+KEYWORDS = ("since", "before", "check")
+
+
+@dataclass(frozen=True, slots=True)
+class FindArgs:
+    table: str
+    since: datetime | None = None
+    before: datetime | None = None
+    check: str | None = None
 
 
 def split_command(text: str) -> tuple[str, list[str]]:
     """``"find airports since 2h"`` -> ``("find", ["airports", "since", "2h"])``."""
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(
+            f"That command is over {MAX_TEXT} characters; `/vault help` shows the forms."
+        )
     words = text.split()
     if not words:
         return "help", []
     return words[0].lower(), words[1:]
+
+
+def parse_find(words: Sequence[str], *, now: datetime) -> FindArgs:
+    """``<table> [since X] [before Y] [check Z]``; options in any order, once each."""
+    if not words or words[0].lower() in KEYWORDS:
+        raise InvalidInput("Name a table: `/vault find <table> [since 6h] [before <time>]`.")
+    options: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for word in words[1:]:
+        key = word.lower()
+        if key in KEYWORDS:
+            if key in options:
+                raise InvalidInput(f"`{key}` appears twice; give it once.")
+            current = options[key] = []
+        elif current is None:
+            raise InvalidInput(
+                f"I don't understand `{word[:40]}`; "
+                "after the table use `since`, `before` or `check`."
+            )
+        else:
+            current.append(word)
+    for key, value in options.items():
+        if not value:
+            raise InvalidInput(f"`{key}` needs a value, e.g. `{key} {_example(key)}`.")
+    since = None
+    if "since" in options:
+        since = _since(" ".join(options["since"]), now)
+    before = parse_instant(" ".join(options["before"]), now=now) if "before" in options else None
+    for label, value in (("since", since), ("before", before)):
+        if value is not None and value > now:
+            raise InvalidInput(f"`{label}` is in the future; the history ends now.")
+    check = " ".join(options["check"]) if "check" in options else None
+    return FindArgs(words[0], since, before, check)
+
+
+def parse_at(words: Sequence[str], *, now: datetime) -> tuple[str, datetime]:
+    if len(words) < 2:
+        raise InvalidInput("Give a table and a time: `/vault at airports 15m ago`.")
+    instant = parse_instant(" ".join(words[1:]), now=now)
+    if instant > now:
+        raise InvalidInput("That time is in the future; the history ends now.")
+    return words[0], instant
+
+
+def _since(text: str, now: datetime) -> datetime:
+    """``since 6h`` is a duration back from now; ``since <time>`` an instant."""
+    try:
+        return now - parse_duration(text)
+    except InvalidInput:
+        return parse_instant(text, now=now)
+
+
+def _example(key: str) -> str:
+    return {"since": "6h", "before": "2026-11-22 14:00", "check": "count"}[key]

@@ -6,7 +6,7 @@ be re-rendered at any time and always shows the current truth.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -142,23 +142,6 @@ def growth_message(incident: Incident) -> Message:
         last_instant=_when(s["last_instant"]),
     )
     return Message(text=text, blocks=[_section(text, "growth").to_dict()])
-
-
-def restore_point_message(incident: Incident, first_instant: datetime) -> Message:
-    s = incident.summary
-    point = fmt_instant(first_instant - timedelta(microseconds=1))
-    text = render_template(
-        "restore_point.md.j2",
-        table=escape_mrkdwn(s["table"]),
-        restore_point=point,
-        instant=fmt_instant(first_instant),
-        what=_what(s),
-        statements=s["statements"],
-    )
-    return Message(
-        text=f"Restore point for {s['table']}: {point}",
-        blocks=[_section(text, "restore_point").to_dict()],
-    )
 
 
 def full_diff_message(

@@ -106,3 +106,13 @@ leases = sa.Table(
     sa.Column("holder", sa.String(64), nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
 )
+
+views = sa.Table(
+    "fv_views",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("source", _NAME, nullable=False),
+    sa.Column("table_name", _NAME, nullable=False),
+    sa.Column("instant", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

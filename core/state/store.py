@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core.state.schema import events, incidents, leases, metadata, outbox, watermarks
+from core.state.schema import events, incidents, leases, metadata, outbox, views, watermarks
 
 
 def utcnow() -> datetime:
@@ -395,6 +395,29 @@ class StateStore:
                     sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status != "sent")
                 ).scalar_one()
             )
+
+    # ------------------------------------------------------------------ time-travel views
+    def save_view(self, *, source: str, table: str, instant: datetime) -> str:
+        """Remember what a time-travel message shows; its buttons carry only this ID."""
+        view_id = new_id()
+        with self.engine.begin() as conn:
+            conn.execute(
+                views.insert().values(
+                    id=view_id,
+                    source=source,
+                    table_name=table,
+                    instant=instant,
+                    created_at=utcnow(),
+                )
+            )
+        return view_id
+
+    def view(self, view_id: str) -> tuple[str, datetime] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(views.c.table_name, views.c.instant).where(views.c.id == view_id)
+            ).first()
+            return (row[0], row[1]) if row else None
 
     # ------------------------------------------------------------------ leases
     def try_lease(self, *, name: str, holder: str, ttl: float) -> bool:

@@ -6,9 +6,11 @@ from slack_bolt import App
 
 from bot.deps import Deps
 from bot.ids import Action
-from handlers.actions import incident
+from handlers.actions import incident, travel
 
 
 def register(app: App, deps: Deps) -> None:
-    app.action(Action.FIND_RESTORE_POINT.value)(incident.find_restore_point(deps))
-    app.action(Action.SHOW_FULL_DIFF.value)(incident.show_full_diff(deps))
+    app.action(Action.FIND_RESTORE_POINT.value)(incident.on_find_restore_point(deps))
+    app.action(Action.SHOW_FULL_DIFF.value)(incident.on_show_full_diff(deps))
+    app.action(Action.TRAVEL_PREVIOUS.value)(travel.step(deps, forward=False))
+    app.action(Action.TRAVEL_NEXT.value)(travel.step(deps, forward=True))

@@ -10,12 +10,15 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.render.alert import full_diff_message, restore_point_message
+from bot.render.alert import full_diff_message
 from bot.render.csv_export import write_row_changes
+from bot.render.finder import finder_message, searching_message
 from core.catalogue import load_catalogue
-from core.errors import InvalidInput
+from core.errors import InvalidInput, VaultError
+from core.finder import DEFAULT_WINDOW, find_restore_point
 from core.incident_rows import incident_rows, incident_tables
 from core.state.store import Incident
+from core.timeutil import ONE_MICROSECOND
 
 Listener = Callable[..., None]
 
@@ -30,20 +33,37 @@ def _incident(deps: Deps, body: dict[str, Any]) -> Incident:
     return incident
 
 
-def find_restore_point(deps: Deps) -> Listener:
+def on_find_restore_point(deps: Deps) -> Listener:
+    """The same finder as ``/vault find``, bounded to the incident, answered in its thread."""
+
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         incident = _incident(deps, body)
-        first = min(r.instant for r in deps.store.incident_events(incident.id))
-        message = restore_point_message(incident, first)
-        client.chat_postMessage(
-            channel=incident.channel, thread_ts=incident.root_ts, **message.as_kwargs()
+        thread = {"channel": incident.channel, "thread_ts": incident.root_ts}
+        searching = client.chat_postMessage(
+            **thread, **searching_message(incident.table).as_kwargs()
+        )
+        try:
+            with deps.engine.connect() as conn:
+                finding = find_restore_point(
+                    conn,
+                    load_catalogue(conn),
+                    incident.table,
+                    since=incident.first_instant - DEFAULT_WINDOW,
+                    before=incident.last_instant + ONE_MICROSECOND,
+                    rules=deps.settings.watch_config().rules,
+                )
+        except VaultError:
+            client.chat_delete(channel=searching["channel"], ts=searching["ts"])
+            raise
+        client.chat_update(
+            channel=searching["channel"], ts=searching["ts"], **finder_message(finding).as_kwargs()
         )
 
     return listener
 
 
-def show_full_diff(deps: Deps) -> Listener:
+def on_show_full_diff(deps: Deps) -> Listener:
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         incident = _incident(deps, body)

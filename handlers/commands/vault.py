@@ -1,25 +1,40 @@
-"""Routes ``/vault <subcommand>`` to its answer."""
+"""Routes ``/vault <subcommand>`` to its handler."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
 
-from bot.commands import BY_NAME, split_command
+from bot.commands import split_command
 from bot.deps import Deps
 from bot.render.help import help_message, unknown_subcommand
+from core.errors import VaultError
+from handlers.commands import at, find
+
+Route = Callable[..., None]
 
 
 def make_listener(deps: Deps) -> Callable[..., None]:
     schema = deps.engine.url.database or ""
 
-    def vault(ack: Ack, command: dict[str, Any]) -> None:
-        name, _args = split_command(command.get("text", ""))
-        if name not in BY_NAME:
+    def show_help(ack: Ack, **_: Any) -> None:
+        ack(response_type="ephemeral", **help_message(schema).as_kwargs())
+
+    routes: dict[str, Route] = {"help": show_help, "find": find.handle, "at": at.handle}
+
+    def vault(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        try:
+            name, args = split_command(command.get("text", ""))
+        except VaultError as exc:
+            ack(response_type="ephemeral", text=str(exc))
+            return
+        route = routes.get(name)
+        if route is None:
             ack(response_type="ephemeral", **unknown_subcommand(name).as_kwargs())
             return
-        ack(response_type="ephemeral", **help_message(schema).as_kwargs())
+        route(ack=ack, deps=deps, args=args, command=command, respond=respond, client=client)
 
     return vault

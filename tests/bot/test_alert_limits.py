@@ -7,8 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.render.alert import alert_message, growth_message, restore_point_message
+from bot.render.alert import alert_message, growth_message
+from bot.render.finder import finder_message
+from core.catalogue import load_catalogue
+from core.finder import find_restore_point
 from core.state.store import StateStore
+from core.timeutil import ONE_MICROSECOND
 from core.watcher import WatchConfig, Watcher
 from tests.support.slack import assert_valid_message
 from tests.support.sql import run_sql
@@ -69,8 +73,11 @@ def test_million_row_deletion(engine: Engine, tmp_path: Path) -> None:
     assert_valid_message(message.text, message.blocks)
     assert message.blocks[0]["text"]["text"] == ":rotating_light: 1,000,000 rows deleted from big"
     assert "… and 999,995 more" in message.blocks[3]["text"]["text"]
-    for other in (
-        growth_message(incident),
-        restore_point_message(incident, incident.first_instant),
-    ):  # type: ignore[arg-type]
-        assert_valid_message(other.text, other.blocks)
+    growth = growth_message(incident)  # type: ignore[arg-type]
+    assert_valid_message(growth.text, growth.blocks)
+    with engine.connect() as conn:
+        finding = find_restore_point(conn, load_catalogue(conn), "big")
+    assert finding.restore_point == incident.first_instant - ONE_MICROSECOND  # type: ignore[attr-defined]
+    assert finding.damage_totals()["big"].deleted == 1_000_000
+    answer = finder_message(finding)
+    assert_valid_message(answer.text, answer.blocks)

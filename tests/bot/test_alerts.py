@@ -81,10 +81,11 @@ def test_buttons_answer_in_the_incident_thread(watching_bot: OfflineBot, station
     )
     reply = watching_bot.driver.click(Action.FIND_RESTORE_POINT.value, incident_id)
     assert reply.status == 200
-    _, answer = watching_bot.slack.wait_for("chat.postMessage", 2)
-    assert answer.params["thread_ts"] == incident.root_ts
+    _, searching = watching_bot.slack.wait_for("chat.postMessage", 2)
+    assert searching.params["thread_ts"] == incident.root_ts
+    (answer,) = watching_bot.slack.wait_for("chat.update")
     point = fmt_instant(incident.first_instant - timedelta(microseconds=1))
-    assert f"`{point}`" in answer.blocks[0]["text"]["text"]
+    assert f"*Restore point for `stations`: `{point}`*" in answer.blocks[0]["text"]["text"]
     assert_valid_message(answer.text, answer.blocks)
 
     assert watching_bot.driver.click(Action.SHOW_FULL_DIFF.value, incident_id).status == 200

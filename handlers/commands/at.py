@@ -1,0 +1,44 @@
+"""``/vault at <table> <time>``: time travel, with buttons to step through events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.commands import parse_at
+from bot.deps import Deps
+from bot.render.finder import searching_message
+from bot.render.timetravel import timetravel_message
+from core.errors import VaultError
+from core.timetravel import travel
+from handlers.commands.common import destination, prepare, refuse
+
+
+def handle(
+    *,
+    ack: Ack,
+    deps: Deps,
+    args: list[str],
+    command: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+) -> None:
+    ready = prepare(deps, ack)
+    if ready is None:
+        return
+    catalogue, now = ready
+    try:
+        table, instant = parse_at(args, now=now)
+        catalogue.watchable(table)
+    except VaultError as exc:
+        refuse(ack, exc)
+        return
+    ack(response_type="ephemeral", **searching_message(table).as_kwargs())
+    with deps.engine.connect() as conn:
+        view = travel(conn, catalogue, table, instant)
+    view_id = deps.store.save_view(source=deps.source, table=table, instant=view.instant)
+    where = destination(deps, table, command, now)
+    client.chat_postMessage(**where, **timetravel_message(view, view_id).as_kwargs())
+    respond(delete_original=True)
