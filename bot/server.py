@@ -83,7 +83,21 @@ class HttpServer:
         return self
 
     def close(self) -> None:
-        self._server.close()
-        self._server.task_dispatcher.shutdown()
-        if self._thread is not None:
+        """Stop from any thread: the loop's own thread closes every channel, then exits.
+
+        Closing sockets from another thread races waitress's select loop (EBADF),
+        so the work is handed to the loop through its trigger.
+        """
+        server: Any = self._server
+        if self._thread is None:
+            server.close()
+        else:
+            channels = server._map
+
+            def close_all() -> None:
+                for channel in list(channels.values()):
+                    channel.close()
+
+            server.trigger.pull_trigger(close_all)
             self._thread.join(timeout=5)
+        server.task_dispatcher.shutdown()

@@ -126,12 +126,19 @@ def find_restore_point(
     )
     own = [e for e in events if (c := e.for_table(name)) and (c.deleted or c.updated or c.inserted)]
     rows_now, exact = estimate_rows(conn, table)
-    if check is None:
-        damage, method, confidence, why, probes = _by_size(own, name, rows_now, rules)
-    else:
-        damage, method, confidence, why, probes = _by_health(
-            conn, catalogue, table, check, own, since, until, rules
-        )
+    try:
+        if check is None:
+            damage, method, confidence, why, probes = _by_size(own, name, rows_now, rules)
+        else:
+            damage, method, confidence, why, probes = _by_health(
+                conn, catalogue, table, check, own, since, until, rules
+            )
+    except NoDamageFound as exc:
+        hint = "`check count`, `check fk` or a column" if check is None else "a wider window"
+        raise NoDamageFound(
+            f"No damage found in `{name}` between {fmt_instant(since)} and "
+            f"{fmt_instant(until)}: {exc}. Try `since 7d` or {hint}."
+        ) from None
     first = damage[0].instant
     loss = loss_window(conn, catalogue, table, after=damage[-1].instant, now=now)
     gone_since = sum((e.for_table(name) or TableChange(name)).deleted for e in damage)

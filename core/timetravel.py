@@ -11,7 +11,7 @@ from core.catalogue import Catalogue
 from core.errors import InvalidInput
 from core.finder import first_version
 from core.history import TableDiff, count_at, diff, list_events, server_now
-from core.timeutil import fmt_instant
+from core.timeutil import ONE_MICROSECOND, fmt_instant
 
 LOOK_AROUND = timedelta(days=7)
 
@@ -57,6 +57,8 @@ def travel(conn: Connection, catalogue: Catalogue, name: str, instant: datetime)
         rows_then=count_at(conn, table, instant),
         rows_now=count_at(conn, table, now),
         diff=diff(conn, table, instant, now, sample=5),
-        previous=next((e.instant for e in reversed(before) if e.instant < instant), None),
+        # Between two events the table does not change, so "previous" is the state just
+        # before the nearest change at or before this instant.
+        previous=before[-1].instant - ONE_MICROSECOND if before else None,
         next=after[0].instant if after else None,
     )

@@ -115,3 +115,23 @@ def test_cli_doctor_and_seed_demo(tmp_path: Path, database_url: str) -> None:
     doctor = cli("doctor", cwd=tmp_path, VAULT_DATABASE_URL=database_url)
     assert doctor.returncode == 0, doctor.stderr
     assert "airports" in doctor.stdout and "watched" in doctor.stdout
+
+
+def test_cli_find_prints_the_same_answer_in_plain_text(tmp_path: Path, database_url: str) -> None:
+    from core.db import make_engine
+    from tests.core.detect_schema import STATIONS
+    from tests.support.sql import run_sql
+
+    engine = make_engine(database_url)
+    run_sql(engine, *STATIONS)
+    run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+    engine.dispose()
+    done = cli("find", "stations", "--since", "1h", cwd=tmp_path, VAULT_DATABASE_URL=database_url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Restore point for stations: 20")
+    assert "trips: 300 rows deleted (ON DELETE CASCADE)" in done.stdout
+    assert "*" not in done.stdout and "`" not in done.stdout
+    missing = cli("find", "nope", cwd=tmp_path, VAULT_DATABASE_URL=database_url)
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("flightvault: There is no table `nope`")
+    assert "Traceback" not in missing.stderr
