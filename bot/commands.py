@@ -35,6 +35,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "Time travel: the table at that instant, and what changed since.",
         "/vault at airports 15m ago",
     ),
+    Subcommand(
+        "audit",
+        "/vault audit [incident]",
+        "Every request, approval, refusal, cancellation and restore, with who and when.",
+        "/vault audit",
+    ),
 )
 
 BY_NAME = {s.name: s for s in SUBCOMMANDS}

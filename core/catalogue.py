@@ -145,6 +145,14 @@ class TableInfo:
     def as_of_transaction(self, trx_id: int) -> VersionedTable:
         return as_of_transaction(self.name, self.version_columns, trx_id)
 
+    def plain_with_period(self) -> sa.TableClause:
+        """Current rows with the (invisible) period columns selectable by name."""
+        cols = self.version_columns if self.period is not None else self.data_columns
+        return sa.table(
+            sa.sql.elements.quoted_name(self.name, quote=True),
+            *(sa.column(sa.sql.elements.quoted_name(c, quote=True)) for c in cols),
+        )
+
     def plain(self) -> sa.TableClause:
         """The table as it is now, without ``FOR SYSTEM_TIME``."""
         return sa.table(

@@ -65,6 +65,24 @@ class ChangeEvent:
         return point_key(self.instant, self.transaction_id)
 
 
+def event_to_json(event: ChangeEvent) -> dict[str, Any]:
+    return {
+        "instant": event.instant.isoformat(),
+        "transaction_id": event.transaction_id,
+        "changes": [
+            [c.table, c.deleted, c.updated, c.inserted, c.unchanged] for c in event.changes
+        ],
+    }
+
+
+def event_from_json(data: dict[str, Any]) -> ChangeEvent:
+    return ChangeEvent(
+        datetime.fromisoformat(data["instant"]),
+        data["transaction_id"],
+        tuple(TableChange(*c) for c in data["changes"]),
+    )
+
+
 def point_key(instant: datetime, transaction_id: int | None) -> str:
     if transaction_id is not None:
         return f"trx:{transaction_id}"

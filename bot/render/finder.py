@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
+from bot.ids import Action
 from bot.render import MAX_SECTION_TEXT, Message, render_template
 from bot.render.alert import clip
 from core.finder import Finding
@@ -20,13 +27,23 @@ def finder_text(finding: Finding, *, plain: bool) -> str:
     )
 
 
-def finder_message(finding: Finding) -> Message:
+def finder_message(finding: Finding, finding_id: str | None = None) -> Message:
     text = finder_text(finding, plain=False)
     chunks = _split(text)
     blocks = [
         SectionBlock(block_id=f"finder_{i}", text=MarkdownTextObject(text=chunk)).to_dict()
         for i, chunk in enumerate(chunks)
     ]
+    if finding_id is not None:
+        button = ButtonElement(
+            text="Preview restore",
+            action_id=Action.PREVIEW_RESTORE.value,
+            value=finding_id,
+            style="primary",
+        )
+        blocks.append(
+            ActionsBlock(block_id=f"finding_{finding_id[:8]}", elements=[button]).to_dict()
+        )
     fallback = (
         f"Restore point for {finding.table}: {fmt_instant(finding.restore_point)} "
         f"({finding.confidence})"

@@ -63,6 +63,14 @@ def timetravel_message(t: TimeTravel, view_id: str) -> Message:
         buttons.append(
             ButtonElement(text="Next change ▶", action_id=Action.TRAVEL_NEXT.value, value=view_id)
         )
+    if t.diff.deleted or t.diff.inserted or t.diff.changed:
+        buttons.append(
+            ButtonElement(
+                text="Preview restore to here",
+                action_id=Action.PREVIEW_TO_HERE.value,
+                value=view_id,
+            )
+        )
     if buttons:
         blocks.append(ActionsBlock(block_id=f"travel_nav_{view_id[:8]}", elements=buttons))
     fallback = (

@@ -116,3 +116,53 @@ views = sa.Table(
     sa.Column("instant", UTCDateTime, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+plans = sa.Table(
+    "fv_plans",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("source", _NAME, nullable=False),
+    sa.Column("incident_id", _ID),
+    sa.Column("table_name", _NAME, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # restore, undo
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("plan", sa.JSON, nullable=False),
+    sa.Column("fingerprint", sa.String(32), nullable=False),
+    sa.Column("requester", sa.String(32)),
+    sa.Column("approvals", sa.JSON, nullable=False),
+    sa.Column("required", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("channel", sa.String(32)),
+    sa.Column("thread_ts", sa.String(32)),
+    sa.Column("ts", sa.String(32)),
+    sa.Column("outcome", sa.JSON),
+    sa.Column("undo_of", _ID),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+findings = sa.Table(
+    "fv_findings",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("source", _NAME, nullable=False),
+    sa.Column("table_name", _NAME, nullable=False),
+    sa.Column("restore_point", UTCDateTime, nullable=False),
+    sa.Column("damage", sa.JSON, nullable=False),
+    sa.Column("incident_id", _ID),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+audit = sa.Table(
+    "fv_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("plan_id", _ID),
+    sa.Column("incident_id", _ID),
+    sa.Column("actor", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("detail", sa.String(500), nullable=False),
+    sa.Column("fingerprint", sa.String(32)),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_fv_audit_incident", "incident_id", "at"),
+)

@@ -12,7 +12,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core.state.schema import events, incidents, leases, metadata, outbox, views, watermarks
+from core.approvals import PlanRecord, PlanState
+from core.plan import RestorePlan
+from core.state.schema import (
+    audit,
+    events,
+    findings,
+    incidents,
+    leases,
+    metadata,
+    outbox,
+    plans,
+    views,
+    watermarks,
+)
 
 
 def utcnow() -> datetime:
@@ -267,6 +280,16 @@ class StateStore:
             row = conn.execute(sa.select(incidents).where(incidents.c.id == incident_id)).first()
             return _incident(row) if row else None
 
+    def set_incident_status(self, incident_id: str, status: IncidentStatus) -> None:
+        """Change an incident's state and queue the update of its alert."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                incidents.update()
+                .where(incidents.c.id == incident_id)
+                .values(status=status.value, updated_at=utcnow())
+            )
+            self._enqueue(conn, incident_id, Notification("root_update"))
+
     def incident_events(self, incident_id: str) -> list[EventRecord]:
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -419,6 +442,89 @@ class StateStore:
             ).first()
             return (row[0], row[1]) if row else None
 
+    # ------------------------------------------------------------------ findings
+    def save_finding(
+        self,
+        *,
+        source: str,
+        table: str,
+        restore_point: datetime,
+        damage: list[dict[str, Any]],
+        incident_id: str | None,
+    ) -> str:
+        finding_id = new_id()
+        with self.engine.begin() as conn:
+            conn.execute(
+                findings.insert().values(
+                    id=finding_id,
+                    source=source,
+                    table_name=table,
+                    restore_point=restore_point,
+                    damage=damage,
+                    incident_id=incident_id,
+                    created_at=utcnow(),
+                )
+            )
+        return finding_id
+
+    def finding(self, finding_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(findings).where(findings.c.id == finding_id)).first()
+            return dict(row._mapping) if row else None
+
+    # ------------------------------------------------------------------ plans
+    def save_plan(self, rec: PlanRecord) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(plans.insert().values(**_plan_values(rec), created_at=rec.created_at))
+
+    def plan(self, plan_id: str) -> PlanRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(plans).where(plans.c.id == plan_id)).first()
+            return _plan_record(row) if row else None
+
+    def replace_plan(self, old: PlanRecord, new: PlanRecord) -> bool:
+        """Compare-and-set: store ``new`` only if the record is still at ``old.version``."""
+        values = _plan_values(new)
+        values["version"] = old.version + 1
+        with self.engine.begin() as conn:
+            won = conn.execute(
+                plans.update()
+                .where(plans.c.id == old.id, plans.c.version == old.version)
+                .values(**values)
+            ).rowcount
+        return bool(won)
+
+    def record_audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        detail: str,
+        plan: PlanRecord | None = None,
+        incident_id: str | None = None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                audit.insert().values(
+                    plan_id=plan.id if plan else None,
+                    incident_id=(plan.incident_id if plan else None) or incident_id,
+                    actor=actor,
+                    action=action,
+                    detail=detail[:500],
+                    fingerprint=plan.plan.fingerprint if plan else None,
+                    at=utcnow(),
+                )
+            )
+
+    def audit_trail(
+        self, *, incident_id: str | None = None, limit: int = 40
+    ) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            stmt = sa.select(audit).order_by(audit.c.at.desc(), audit.c.id.desc()).limit(limit)
+            if incident_id is not None:
+                stmt = stmt.where(audit.c.incident_id == incident_id)
+            return [dict(r._mapping) for r in conn.execute(stmt)][::-1]
+
     # ------------------------------------------------------------------ leases
     def try_lease(self, *, name: str, holder: str, ttl: float) -> bool:
         """Take or renew a lease; True if ``holder`` holds it until now + ttl."""
@@ -475,6 +581,53 @@ def _incident_values(inc: Incident) -> dict[str, Any]:
         "created_at": now,
         "updated_at": now,
     }
+
+
+def _plan_values(rec: PlanRecord) -> dict[str, Any]:
+    return {
+        "id": rec.id,
+        "source": rec.source,
+        "incident_id": rec.incident_id,
+        "table_name": rec.table,
+        "kind": rec.kind,
+        "state": rec.state.value,
+        "plan": rec.plan.to_json(),
+        "fingerprint": rec.plan.fingerprint,
+        "requester": rec.requester,
+        "approvals": list(rec.approvals),
+        "required": rec.required,
+        "version": rec.version,
+        "channel": rec.channel,
+        "thread_ts": rec.thread_ts,
+        "ts": rec.ts,
+        "outcome": rec.outcome,
+        "undo_of": rec.undo_of,
+        "expires_at": rec.expires_at,
+    }
+
+
+def _plan_record(row: sa.Row[Any]) -> PlanRecord:
+    m = row._mapping
+    return PlanRecord(
+        id=m["id"],
+        source=m["source"],
+        incident_id=m["incident_id"],
+        table=m["table_name"],
+        kind=m["kind"],
+        state=PlanState(m["state"]),
+        plan=RestorePlan.from_json(m["plan"]),
+        requester=m["requester"],
+        approvals=tuple(m["approvals"]),
+        required=m["required"],
+        version=m["version"],
+        channel=m["channel"],
+        thread_ts=m["thread_ts"],
+        ts=m["ts"],
+        outcome=m["outcome"],
+        undo_of=m["undo_of"],
+        created_at=m["created_at"],
+        expires_at=m["expires_at"],
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

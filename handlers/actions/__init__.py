@@ -6,7 +6,7 @@ from slack_bolt import App
 
 from bot.deps import Deps
 from bot.ids import Action
-from handlers.actions import incident, travel
+from handlers.actions import incident, restore, travel
 
 
 def register(app: App, deps: Deps) -> None:
@@ -14,3 +14,9 @@ def register(app: App, deps: Deps) -> None:
     app.action(Action.SHOW_FULL_DIFF.value)(incident.on_show_full_diff(deps))
     app.action(Action.TRAVEL_PREVIOUS.value)(travel.step(deps, forward=False))
     app.action(Action.TRAVEL_NEXT.value)(travel.step(deps, forward=True))
+    app.action(Action.PREVIEW_RESTORE.value)(restore.on_preview(deps))
+    app.action(Action.PREVIEW_TO_HERE.value)(restore.on_preview_to_here(deps))
+    app.action(Action.REQUEST_RESTORE.value)(restore.on_decision(deps, "request"))
+    app.action(Action.APPROVE_RESTORE.value)(restore.on_decision(deps, "approve"))
+    app.action(Action.CANCEL_RESTORE.value)(restore.on_decision(deps, "cancel"))
+    app.action(Action.UNDO_RESTORE.value)(restore.on_undo(deps))

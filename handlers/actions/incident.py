@@ -19,6 +19,7 @@ from core.finder import DEFAULT_WINDOW, find_restore_point
 from core.incident_rows import incident_rows, incident_tables
 from core.state.store import Incident
 from core.timeutil import ONE_MICROSECOND
+from handlers.commands.common import save_finding
 
 Listener = Callable[..., None]
 
@@ -56,9 +57,9 @@ def on_find_restore_point(deps: Deps) -> Listener:
         except VaultError:
             client.chat_delete(channel=searching["channel"], ts=searching["ts"])
             raise
-        client.chat_update(
-            channel=searching["channel"], ts=searching["ts"], **finder_message(finding).as_kwargs()
-        )
+        finding_id = save_finding(deps, finding, incident.id)
+        message = finder_message(finding, finding_id)
+        client.chat_update(channel=searching["channel"], ts=searching["ts"], **message.as_kwargs())
 
     return listener
 

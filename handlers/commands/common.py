@@ -10,7 +10,8 @@ from slack_bolt import Ack
 from bot.deps import Deps
 from core.catalogue import Catalogue, load_catalogue
 from core.errors import VaultError
-from core.history import server_now
+from core.finder import Finding
+from core.history import event_to_json, server_now
 
 
 def prepare(deps: Deps, ack: Ack) -> tuple[Catalogue, datetime] | None:
@@ -35,3 +36,14 @@ def destination(deps: Deps, table: str, command: dict[str, Any], now: datetime) 
     if incident is not None and incident.channel and incident.root_ts:
         return {"channel": incident.channel, "thread_ts": incident.root_ts}
     return {"channel": command["channel_id"]}
+
+
+def save_finding(deps: Deps, finding: Finding, incident_id: str | None = None) -> str:
+    """Keep what the finder found, so *Preview restore* plans exactly that damage."""
+    return deps.store.save_finding(
+        source=deps.source,
+        table=finding.table,
+        restore_point=finding.restore_point,
+        damage=[event_to_json(e) for e in finding.damage],
+        incident_id=incident_id,
+    )

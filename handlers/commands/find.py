@@ -12,7 +12,7 @@ from bot.deps import Deps
 from bot.render.finder import finder_message, searching_message
 from core.errors import VaultError
 from core.finder import find_restore_point
-from handlers.commands.common import destination, prepare, refuse
+from handlers.commands.common import destination, prepare, refuse, save_finding
 
 
 def handle(
@@ -46,5 +46,6 @@ def handle(
             rules=deps.settings.watch_config().rules,
         )
     where = destination(deps, request.table, command, now)
-    client.chat_postMessage(**where, **finder_message(finding).as_kwargs())
+    finding_id = save_finding(deps, finding)
+    client.chat_postMessage(**where, **finder_message(finding, finding_id).as_kwargs())
     respond(delete_original=True)

@@ -12,7 +12,7 @@ from bot.commands import split_command
 from bot.deps import Deps
 from bot.render.help import help_message, unknown_subcommand
 from core.errors import VaultError
-from handlers.commands import at, find
+from handlers.commands import at, audit, find
 
 Route = Callable[..., None]
 
@@ -23,7 +23,12 @@ def make_listener(deps: Deps) -> Callable[..., None]:
     def show_help(ack: Ack, **_: Any) -> None:
         ack(response_type="ephemeral", **help_message(schema).as_kwargs())
 
-    routes: dict[str, Route] = {"help": show_help, "find": find.handle, "at": at.handle}
+    routes: dict[str, Route] = {
+        "help": show_help,
+        "find": find.handle,
+        "at": at.handle,
+        "audit": audit.handle,
+    }
 
     def vault(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         try:

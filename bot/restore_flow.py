@@ -1,0 +1,269 @@
+"""The restore's side effects, in order: preview, decisions, execution, messages, audit.
+
+Handlers call these after their ack. Every decision is computed by
+``core.approvals`` and stored by compare-and-set; only the click whose
+compare-and-set moves the plan to *executing* runs the restore.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.authz import is_authorised
+from bot.deps import Deps
+from bot.errors import log_unexpected, unexpected_sentence
+from bot.render.restore import failure_message, outcome_message, preview_message, progress_message
+from core import approvals
+from core.approvals import PlanRecord, PlanState, Refused
+from core.catalogue import load_catalogue
+from core.errors import InvalidInput, VaultError
+from core.finder import related_tables
+from core.history import ChangeEvent, event_from_json, list_events, server_now
+from core.plan import RestorePlan, Step, build_plan
+from core.restore import RestoreOutcome, StalePlan, execute_plan, restore_events
+from core.state.store import IncidentStatus, new_id
+from core.timeutil import ONE_MICROSECOND
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY = 1.0  # seconds between progress edits: an updated message, not a flood
+
+
+def _record(
+    deps: Deps,
+    plan: RestorePlan,
+    *,
+    kind: str,
+    incident_id: str | None,
+    where: dict[str, str],
+    undo_of: str | None = None,
+) -> PlanRecord:
+    now = datetime.now(UTC)
+    return PlanRecord(
+        id=new_id(),
+        source=deps.source,
+        incident_id=incident_id,
+        table=plan.table,
+        kind=kind,
+        state=PlanState.PREVIEWED,
+        plan=plan,
+        requester=None,
+        approvals=(),
+        required=deps.settings.vault_required_approvals,
+        version=0,
+        channel=where["channel"],
+        thread_ts=where.get("thread_ts"),
+        ts=None,
+        outcome=None,
+        undo_of=undo_of,
+        created_at=now,
+        expires_at=now + timedelta(seconds=deps.settings.vault_plan_ttl),
+    )
+
+
+def post_preview(deps: Deps, client: WebClient, rec: PlanRecord, user: str) -> None:
+    deps.store.save_plan(rec)
+    where = {
+        "channel": rec.channel or "",
+        **({"thread_ts": rec.thread_ts} if rec.thread_ts else {}),
+    }
+    posted = client.chat_postMessage(**where, **preview_message(rec).as_kwargs())
+    deps.store.replace_plan(rec, replace(rec, ts=posted["ts"], channel=posted["channel"]))
+    deps.store.record_audit(
+        actor=user,
+        action="preview",
+        plan=rec,
+        detail=f"{rec.plan.rows:,} rows in {len(rec.plan.steps)} steps",
+    )
+
+
+def preview_finding(
+    deps: Deps, client: WebClient, finding_id: str, user: str, where: dict[str, str]
+) -> None:
+    saved = deps.store.finding(finding_id)
+    if saved is None:
+        raise InvalidInput("That finding is no longer known; run `/vault find` again.")
+    events = [event_from_json(e) for e in saved["damage"]]
+    with deps.engine.connect() as conn:
+        plan = build_plan(
+            conn,
+            load_catalogue(conn),
+            table=saved["table_name"],
+            events=events,
+            restore_point=saved["restore_point"],
+            extra={"finding_id": finding_id},
+        )
+    rec = _record(deps, plan, kind="restore", incident_id=saved["incident_id"], where=where)
+    post_preview(deps, client, rec, user)
+
+
+def preview_to_instant(
+    deps: Deps, client: WebClient, table: str, instant: datetime, user: str, where: dict[str, str]
+) -> None:
+    """Undo every change to ``table`` (and its cascades) after ``instant``, row by row."""
+    with deps.engine.connect() as conn:
+        catalogue = load_catalogue(conn)
+        info = catalogue.watchable(table)
+        events = list_events(
+            conn,
+            catalogue,
+            since=instant,
+            until=server_now(conn),
+            tables=related_tables(catalogue, info),
+        )
+        if not events:
+            raise InvalidInput(
+                "Nothing changed in that table since then; there is nothing to restore."
+            )
+        plan = build_plan(conn, catalogue, table=table, events=events, restore_point=instant)
+    post_preview(
+        deps, client, _record(deps, plan, kind="restore", incident_id=None, where=where), user
+    )
+
+
+def decide(deps: Deps, client: WebClient, action: str, plan_id: str, user: str) -> None:
+    """Request, approve or cancel; raises ``Refused`` (one private sentence) when refused."""
+    rec = deps.store.plan(plan_id[:64])
+    if rec is None:
+        raise Refused("That restore plan is not known here; run `/vault find` again.")
+    expired = approvals.check_open_or_expire(rec, datetime.now(UTC))
+    if expired is not None:
+        if deps.store.replace_plan(rec, expired):
+            _refresh(deps, client, expired)
+            deps.store.record_audit(actor=user, action="expired", plan=rec, detail="plan expired")
+        raise Refused(
+            f"This restore plan expired at {expired.expires_at:%H:%M:%S} UTC; "
+            "preview it again. Nothing changed."
+        )
+    authorised = is_authorised(client, user, deps.settings.vault_approvers)
+    step = {"request": approvals.request, "approve": approvals.approve, "cancel": approvals.cancel}[
+        action
+    ]
+    try:
+        new = step(rec, user, authorised=authorised)
+    except Refused as exc:
+        deps.store.record_audit(actor=user, action=f"refused {action}", plan=rec, detail=str(exc))
+        raise
+    if not deps.store.replace_plan(rec, new):
+        deps.store.record_audit(
+            actor=user,
+            action=f"refused {action}",
+            plan=rec,
+            detail="lost a race with another click",
+        )
+        raise Refused("Someone else acted on this plan at the same moment; look at it again.")
+    current = replace(new, version=rec.version + 1)
+    deps.store.record_audit(actor=user, action=action, plan=current, detail=current.state.value)
+    if current.incident_id and current.state is PlanState.REQUESTED:
+        deps.store.set_incident_status(current.incident_id, IncidentStatus.RESTORE_PENDING)
+    _refresh(deps, client, current)
+    if current.state is PlanState.EXECUTING:
+        run(deps, client, current)
+
+
+def _refresh(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
+    if rec.ts and rec.channel:
+        client.chat_update(channel=rec.channel, ts=rec.ts, **preview_message(rec).as_kwargs())
+
+
+def run(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
+    """Execute; exactly one caller gets here per plan (the compare-and-set winner)."""
+    thread = {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
+    progress_post = client.chat_postMessage(
+        **thread, **progress_message(0, len(rec.plan.steps), rec.table).as_kwargs()
+    )
+    last = [0.0]
+
+    def progress(done: int, total: int, step: Step) -> None:
+        if time.monotonic() - last[0] >= PROGRESS_EVERY or done == total:
+            last[0] = time.monotonic()
+            client.chat_update(
+                channel=progress_post["channel"],
+                ts=progress_post["ts"],
+                **progress_message(done, total, step.table).as_kwargs(),
+            )
+
+    try:
+        with deps.engine.connect() as conn:
+            catalogue = load_catalogue(conn)
+        outcome = execute_plan(deps.engine, catalogue, rec.plan, progress=progress)
+    except VaultError as exc:
+        _failed(deps, client, rec, exc, thread)
+        return
+    except Exception:
+        ref = log_unexpected(log, f"executing plan {rec.id}")
+        _failed(deps, client, rec, VaultError(unexpected_sentence(ref)), thread)
+        return
+    done = replace(rec, state=PlanState.EXECUTED, outcome=_outcome_json(outcome))
+    deps.store.replace_plan(rec, done)
+    deps.store.record_audit(
+        actor="flightvault",
+        action="executed",
+        plan=rec,
+        detail=f"{sum(sum(a.values()) for a in outcome.rows.values()):,} rows "
+        f"in {outcome.seconds:.2f} s; validated",
+    )
+    if rec.incident_id:
+        deps.store.set_incident_status(rec.incident_id, IncidentStatus.RESTORED)
+    _refresh(deps, client, done)
+    client.chat_postMessage(**thread, **outcome_message(done, done.outcome or {}).as_kwargs())
+
+
+def _failed(
+    deps: Deps, client: WebClient, rec: PlanRecord, exc: VaultError, thread: dict[str, str]
+) -> None:
+    state = PlanState.STALE if isinstance(exc, StalePlan) else PlanState.FAILED
+    after = replace(rec, state=state)
+    deps.store.replace_plan(rec, after)
+    deps.store.record_audit(actor="flightvault", action=state.value, plan=rec, detail=str(exc))
+    _refresh(deps, client, after)
+    finding = rec.plan.extra.get("finding_id")
+    client.chat_postMessage(**thread, **failure_message(after, str(exc), finding).as_kwargs())
+
+
+def _outcome_json(outcome: RestoreOutcome) -> dict[str, Any]:
+    return {
+        "rows": outcome.rows,
+        "conflicts": outcome.conflicts,
+        "started": outcome.started.isoformat(),
+        "finished": outcome.finished.isoformat(),
+        "seconds": outcome.seconds,
+        "check_seconds": outcome.check_seconds,
+    }
+
+
+def preview_undo(deps: Deps, client: WebClient, plan_id: str, user: str) -> None:
+    """The undo of a finished restore is itself a previewed, two-person restore."""
+    rec = deps.store.plan(plan_id[:64])
+    if rec is None or rec.state is not PlanState.EXECUTED or not rec.outcome:
+        raise Refused("Only a restore that has run can be undone. Nothing changed.")
+    outcome = RestoreOutcome(
+        rows=rec.outcome["rows"],
+        conflicts=rec.outcome["conflicts"],
+        started=datetime.fromisoformat(rec.outcome["started"]),
+        finished=datetime.fromisoformat(rec.outcome["finished"]),
+        seconds=rec.outcome["seconds"],
+        check_seconds=rec.outcome["check_seconds"],
+    )
+    with deps.engine.connect() as conn:
+        catalogue = load_catalogue(conn)
+        events: list[ChangeEvent] = restore_events(conn, catalogue, rec.plan, outcome)
+        if not events:
+            raise Refused("The restore's own changes are no longer in the history.")
+        plan = build_plan(
+            conn,
+            catalogue,
+            table=rec.table,
+            events=events,
+            restore_point=events[0].instant - ONE_MICROSECOND,
+        )
+    where = {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
+    undo = _record(
+        deps, plan, kind="undo", incident_id=rec.incident_id, where=where, undo_of=rec.id
+    )
+    post_preview(deps, client, undo, user)

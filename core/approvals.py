@@ -1,0 +1,116 @@
+"""The two-person rule as pure decisions over a plan's record.
+
+Each function either returns what the click changes or raises ``Refused``
+with the sentence the clicker sees. The state store applies the change by
+compare-and-set on the record's version, so two clicks deciding at once
+cannot both win.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from core.errors import VaultError
+from core.plan import RestorePlan
+from core.timeutil import fmt_instant
+
+
+class PlanState(StrEnum):
+    PREVIEWED = "previewed"
+    REQUESTED = "requested"
+    EXECUTING = "executing"
+    EXECUTED = "executed"
+    FAILED = "failed"
+    STALE = "stale"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+OPEN = (PlanState.PREVIEWED, PlanState.REQUESTED)
+
+
+class Refused(VaultError):
+    """A click that changes nothing; the message says why."""
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    id: str
+    source: str
+    incident_id: str | None
+    table: str
+    kind: str
+    state: PlanState
+    plan: RestorePlan
+    requester: str | None
+    approvals: tuple[str, ...]
+    required: int
+    version: int
+    channel: str | None
+    thread_ts: str | None
+    ts: str | None
+    outcome: dict[str, Any] | None
+    undo_of: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+def _closed(rec: PlanRecord) -> Refused:
+    said = {
+        PlanState.EXECUTING: "is running right now",
+        PlanState.EXECUTED: "has already been carried out",
+        PlanState.FAILED: "failed; preview it again to retry",
+        PlanState.STALE: "is stale: the data changed since the preview; preview it again",
+        PlanState.CANCELLED: "was cancelled",
+        PlanState.EXPIRED: f"expired at {fmt_instant(rec.expires_at)}; preview it again",
+    }[rec.state]
+    return Refused(f"This restore plan {said}. Nothing changed.")
+
+
+def check_open_or_expire(rec: PlanRecord, now: datetime) -> PlanRecord | None:
+    """None if the plan's clock has not run out; else the expired record to store."""
+    if rec.state in OPEN and now > rec.expires_at:
+        return replace(rec, state=PlanState.EXPIRED)
+    return None
+
+
+def request(rec: PlanRecord, user: str, *, authorised: bool) -> PlanRecord:
+    if rec.state is not PlanState.PREVIEWED:
+        if rec.state is PlanState.REQUESTED:
+            raise Refused(f"<@{rec.requester}> already requested this restore; it needs approval.")
+        raise _closed(rec)
+    if not authorised:
+        raise Refused(
+            "Only people listed in VAULT_APPROVERS can request a restore. Nothing changed."
+        )
+    return replace(rec, state=PlanState.REQUESTED, requester=user)
+
+
+def approve(rec: PlanRecord, user: str, *, authorised: bool) -> PlanRecord:
+    """The record after this approval; EXECUTING when it is the last one needed."""
+    if rec.state is PlanState.PREVIEWED:
+        raise Refused("Nobody has requested this restore yet; click *Request restore* first.")
+    if rec.state is not PlanState.REQUESTED:
+        raise _closed(rec)
+    if not authorised:
+        raise Refused(
+            "Only people listed in VAULT_APPROVERS can approve a restore. Nothing changed."
+        )
+    if user == rec.requester:
+        raise Refused("You requested this restore, so a second, different person must approve it.")
+    if user in rec.approvals:
+        raise Refused("You have already approved this restore; it needs someone else now.")
+    approvals = (*rec.approvals, user)
+    done = len(approvals) >= rec.required
+    return replace(rec, approvals=approvals, state=PlanState.EXECUTING if done else rec.state)
+
+
+def cancel(rec: PlanRecord, user: str, *, authorised: bool) -> PlanRecord:
+    if rec.state not in OPEN:
+        raise _closed(rec)
+    if user != rec.requester and not authorised:
+        raise Refused("Only the requester or an approver can cancel this restore.")
+    return replace(rec, state=PlanState.CANCELLED)

@@ -1,0 +1,64 @@
+"""Restore buttons: ack at once, then the flow; refusals become private sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+
+from bot import restore_flow
+from bot.deps import Deps
+from core.errors import InvalidInput
+
+Listener = Callable[..., None]
+
+
+def _value(body: dict[str, Any]) -> str:
+    return str(body["actions"][0].get("value", ""))[:64]
+
+
+def _thread(body: dict[str, Any]) -> dict[str, str]:
+    """Answer in the thread of the clicked message (or start one under it)."""
+    message = body.get("message") or {}
+    root = message.get("thread_ts") or body["container"]["message_ts"]
+    return {"channel": body["channel"]["id"], "thread_ts": root}
+
+
+def on_preview(deps: Deps) -> Listener:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        restore_flow.preview_finding(deps, client, _value(body), body["user"]["id"], _thread(body))
+
+    return listener
+
+
+def on_preview_to_here(deps: Deps) -> Listener:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        saved = deps.store.view(_value(body))
+        if saved is None:
+            raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
+        table, instant = saved
+        restore_flow.preview_to_instant(
+            deps, client, table, instant, body["user"]["id"], _thread(body)
+        )
+
+    return listener
+
+
+def on_decision(deps: Deps, action: str) -> Listener:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        restore_flow.decide(deps, client, action, _value(body), body["user"]["id"])
+
+    return listener
+
+
+def on_undo(deps: Deps) -> Listener:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        restore_flow.preview_undo(deps, client, _value(body), body["user"]["id"])
+
+    return listener
