@@ -16,13 +16,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core.catalogue import Catalogue, TableInfo
 from core.errors import VaultError
-from core.history import ChangeEvent, TableChange, list_events, server_now
+from core.history import ChangeEvent, TableChange, list_events, period_value, server_now
 from core.plan import (
     RestorePlan,
     Step,
@@ -130,9 +131,47 @@ def apply_step(conn: Connection, table: TableInfo, step: Step) -> int:
                 .where(new.c[table.period.start] == old.c[table.period.end])  # type: ignore[union-attr]
             )
         else:
-            unchanged = sa.and_(*(target.c[c].is_not_distinct_from(old.c[c]) for c in cols))
-            stmt = sa.delete(target).where(on_key, rs.where, unchanged)
+            return _remove(conn, table, step)
     return int(conn.execute(stmt).rowcount)
+
+
+DOOMED = "fv_doomed"
+
+
+def _remove(conn: Connection, table: TableInfo, step: Step) -> int:
+    """Delete rows the step inserted and nobody changed since.
+
+    MariaDB refuses a DELETE whose subquery reads the target table, so the keys
+    are first materialised in a temporary table (which does not end the
+    transaction), then deleted by join, re-checking each row is unchanged.
+    """
+    rs = row_set(table, step)
+    key = table.primary_key
+    chosen = sa.select(*(rs.old.c[k] for k in key)).select_from(rs.joined)
+    chosen = chosen.where(rs.where, sa.not_(rs.conflict))
+    compiled = chosen.compile(dialect=conn.dialect)
+    params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {DOOMED}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {DOOMED} {compiled.string}", params)
+    doomed = sa.table(DOOMED, *(sa.column(sa.sql.elements.quoted_name(k, True)) for k in key))
+    target = table.plain_with_period()
+    old = table.all_versions().alias("old")
+    assert table.period is not None
+    stmt = sa.delete(target).where(
+        *(target.c[k] == doomed.c[k] for k in key),
+        *(old.c[k] == doomed.c[k] for k in key),
+        old.c[table.period.start] == _point(table, step),
+        *(target.c[c].is_not_distinct_from(old.c[c]) for c in table.data_columns),
+    )
+    count = int(conn.execute(stmt).rowcount)
+    conn.exec_driver_sql(f"DROP TEMPORARY TABLE {DOOMED}")
+    return count
+
+
+def _point(table: TableInfo, step: Step) -> sa.BindParameter[Any]:
+    return period_value(
+        table, step.transaction_id if step.transaction_id is not None else step.instant
+    )
 
 
 def _validate_references(conn: Connection, catalogue: Catalogue, plan: RestorePlan) -> None:
