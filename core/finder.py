@@ -27,6 +27,7 @@ from core.catalogue import Catalogue, Precision, TableInfo
 from core.errors import InvalidInput, VaultError
 from core.health import Health, health_at, is_unhealthy, validate_check
 from core.history import ChangeEvent, TableChange, list_events, server_now
+from core.impact import event_impact
 from core.judge import Rules, baseline, judge, share_of
 from core.timeutil import ONE_MICROSECOND, fmt_instant, from_db
 
@@ -128,7 +129,8 @@ def find_restore_point(
     rows_now, exact = estimate_rows(conn, table)
     try:
         if check is None:
-            damage, method, confidence, why, probes = _by_size(own, name, rows_now, rules)
+            orphans = _orphans(conn, catalogue, table, own)
+            damage, method, confidence, why, probes = _by_size(own, name, rows_now, rules, orphans)
         else:
             damage, method, confidence, why, probes = _by_health(
                 conn, catalogue, table, check, own, since, until, rules
@@ -173,40 +175,60 @@ def estimate_rows(
     return estimate, False
 
 
-def _size(event: ChangeEvent, table: str) -> int:
+def _size(event: ChangeEvent, table: str, orphans: dict[str, int] | None = None) -> int:
     c = event.for_table(table)
-    return (c.deleted + c.updated) if c else 0
+    own = (c.deleted + c.updated) if c else 0
+    return own + (orphans or {}).get(event.point, 0)
+
+
+def _orphans(
+    conn: Connection, catalogue: Catalogue, table: TableInfo, own: list[ChangeEvent]
+) -> dict[str, int]:
+    """Rows elsewhere each deleting statement left pointing at nothing, as the watcher counts."""
+    out: dict[str, int] = {}
+    for event in own:
+        change = event.for_table(table.name)
+        if not change or not change.deleted:
+            continue
+        dangling = sum(i.dangling for i in event_impact(conn, catalogue, event))
+        if dangling:
+            out[event.point] = dangling
+    return out
 
 
 def _by_size(
-    own: list[ChangeEvent], name: str, rows_now: int, rules: Rules
+    own: list[ChangeEvent], name: str, rows_now: int, rules: Rules, orphans: dict[str, int]
 ) -> tuple[list[ChangeEvent], str, str, str, list[Probe]]:
     """The most recent disastrous statement or burst, judged as the watcher would."""
     if not own:
         raise NoDamageFound("no statement changed the table in the window")
-    base = baseline([_size(e, name) for e in own])
     bursts = _bursts(own, name, rules.group_window_s)
     remaining = rows_now
     found: list[tuple[list[ChangeEvent], str, str, str]] = []
     for burst in reversed(bursts):
-        rows = sum(_size(e, name) for e in burst)
+        rows = sum(_size(e, name, orphans) for e in burst)
         deleted = sum((e.for_table(name) or TableChange(name)).deleted for e in burst)
         remaining += deleted
+        members = {id(e) for e in burst}  # judged against the others, never against itself
+        base = baseline([_size(e, name, orphans) for e in own if id(e) not in members])
         verdict = judge(rows, share_of(rows, remaining), base, rules)
         if not verdict.incident:
             continue
+        orphaned = sum(orphans.get(e.point, 0) for e in burst)
+        extra = f", leaving {orphaned:,} rows elsewhere pointing at nothing" if orphaned else ""
         if len(burst) == 1:
             why = (
-                f"one statement changed {rows:,} rows ({verdict.share:.1%} of the table, "
-                f"anomaly score {verdict.score}/100); its instant is read from row_end"
+                f"one statement changed {rows - orphaned:,} rows{extra} ({verdict.share:.1%} of "
+                f"the table, anomaly score {verdict.score}/100); its instant is read from row_end"
             )
             sure = "exact" if verdict.score >= 90 or verdict.share >= 0.1 else "high"
             found.append((burst, "statement size", sure, why))
         else:
             span = (burst[-1].instant - burst[0].instant).total_seconds()
             why = (
-                f"{len(burst)} statements within {span:.0f} s changed {rows:,} rows together "
-                f"({verdict.share:.1%} of the table); the restore point precedes the first"
+                f"{len(burst)} statements within {span:.0f} s changed {rows - orphaned:,} rows "
+                f"together{extra} ({verdict.share:.1%} of the table); the restore point "
+                "precedes the first"
             )
             found.append((burst, "burst of statements", "high", why))
         break

@@ -49,6 +49,7 @@ class FakeSlackAPI:
     def __init__(self, token: str = "xoxb-flightvault-test") -> None:
         self.token = token
         self.calls: list[Call] = []
+        self.usergroups: dict[str, list[str]] = {}  # user-group ID -> member user IDs
         self._lock = threading.Condition()
         self._failures: dict[str, _Failure] = {}
         self._ts = itertools.count(1)
@@ -163,6 +164,11 @@ class FakeSlackAPI:
                     "deleted": False,
                 },
             }
+        if method == "usergroups.users.list":
+            members = self.usergroups.get(params.get("usergroup", ""), [])
+            return {"ok": True, "users": members}
+        if method == "chat.delete":
+            return {"ok": True, "channel": channel, "ts": params.get("ts")}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):08d}"
             return {"ok": True, "upload_url": f"{self.root}/upload/{file_id}", "file_id": file_id}

@@ -39,6 +39,6 @@ def handle(
     with deps.engine.connect() as conn:
         view = travel(conn, catalogue, table, instant)
     view_id = deps.store.save_view(source=deps.source, table=table, instant=view.instant)
-    where = destination(deps, table, command, now)
+    where, _incident = destination(deps, table, command, now)
     client.chat_postMessage(**where, **timetravel_message(view, view_id).as_kwargs())
     respond(delete_original=True)

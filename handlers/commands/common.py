@@ -28,14 +28,16 @@ def refuse(ack: Ack, exc: VaultError) -> None:
     ack(response_type="ephemeral", text=str(exc))
 
 
-def destination(deps: Deps, table: str, command: dict[str, Any], now: datetime) -> dict[str, str]:
-    """The open incident's thread for this table if there is one, else the command's channel."""
+def destination(
+    deps: Deps, table: str, command: dict[str, Any], now: datetime
+) -> tuple[dict[str, str], str | None]:
+    """The open incident's thread (and its ID) for this table, else the command's channel."""
     incident = deps.store.active_incident(
         source=deps.source, table=table, since=now - timedelta(hours=24)
     )
     if incident is not None and incident.channel and incident.root_ts:
-        return {"channel": incident.channel, "thread_ts": incident.root_ts}
-    return {"channel": command["channel_id"]}
+        return {"channel": incident.channel, "thread_ts": incident.root_ts}, incident.id
+    return {"channel": command["channel_id"]}, None
 
 
 def save_finding(deps: Deps, finding: Finding, incident_id: str | None = None) -> str:

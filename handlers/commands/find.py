@@ -45,7 +45,7 @@ def handle(
             check=request.check,
             rules=deps.settings.watch_config().rules,
         )
-    where = destination(deps, request.table, command, now)
-    finding_id = save_finding(deps, finding)
+    where, incident_id = destination(deps, request.table, command, now)
+    finding_id = save_finding(deps, finding, incident_id)
     client.chat_postMessage(**where, **finder_message(finding, finding_id).as_kwargs())
     respond(delete_original=True)

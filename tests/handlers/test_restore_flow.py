@@ -1,0 +1,293 @@
+"""The seed story over signed HTTP: find, preview, two-person approval, surgical restore."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot.ids import Action
+from bot.offline.harness import OfflineBot
+from bot.offline.webapi import Call
+from core.demo_data import seed_demo
+from tests.core.detect_schema import STATIONS
+from tests.support.slack import assert_valid_message
+from tests.support.sql import run_sql
+from tests.support.wait import wait_until
+
+MUMBAI = "SELECT * FROM airports WHERE city = 'Mumbai' ORDER BY id"
+DANGLING = (
+    "SELECT COUNT(*) FROM routes r"
+    " WHERE NOT EXISTS (SELECT 1 FROM airports a WHERE a.id = r.origin_id)"
+    " OR NOT EXISTS (SELECT 1 FROM airports a WHERE a.id = r.destination_id)"
+)
+
+
+def fetch(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql))]
+
+
+def buttons(call: Call) -> dict[str, str]:
+    return {
+        e["action_id"]: e["value"]
+        for b in call.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
+
+
+def ephemeral(bot: OfflineBot, count: int) -> list[Call]:
+    return wait_until(
+        lambda: (
+            (r := [c for c in bot.slack.calls if c.kind == "response"]) and len(r) >= count and r
+        ),
+        what=f"{count} private answers",
+    )
+
+
+def preview_from_find(bot: OfflineBot, table: str, user: str = "U0ALICE") -> Call:
+    bot.driver.slash(f"find {table}", user=user)
+    found = wait_until(
+        lambda: [
+            c
+            for c in bot.slack.calls_to("chat.postMessage") + bot.slack.calls_to("chat.update")
+            if Action.PREVIEW_RESTORE.value in buttons(c)
+        ],
+        what="finder answer",
+    )[-1]
+    bot.driver.click(
+        Action.PREVIEW_RESTORE.value,
+        buttons(found)[Action.PREVIEW_RESTORE.value],
+        user=user,
+        message_ts=found.params.get("ts", "1.1"),
+    )
+    return wait_until(
+        lambda: [
+            c
+            for c in bot.slack.calls_to("chat.postMessage")
+            if Action.REQUEST_RESTORE.value in buttons(c)
+        ],
+        what="preview",
+    )[-1]
+
+
+def latest_update_with(bot: OfflineBot, text: str) -> Call:
+    return wait_until(
+        lambda: [
+            c
+            for c in bot.slack.calls_to("chat.update")
+            if any(text in (b.get("text") or {}).get("text", "") for b in c.blocks)
+        ],
+        what=f"an update saying {text!r}",
+    )[-1]
+
+
+def test_seed_story(database_url: str, engine: Engine) -> None:
+    with engine.begin() as conn:
+        seed_demo(conn, routes=5_000)
+    original = fetch(engine, MUMBAI)
+    with OfflineBot(database_url, watch=True) as bot:
+        wait_until(lambda: bot.store.watermark(source=bot.runtime.deps.source), what="watching")
+        with engine.begin() as conn:  # a cleanup script, foreign key checks off
+            conn.execute(sa.text("SET SESSION foreign_key_checks = 0"))
+            conn.execute(sa.text("DELETE FROM airports WHERE city = 'Mumbai'"))
+        alert = bot.slack.wait_for("chat.postMessage")[0]
+        assert "dangling" not in alert.text and "2 rows deleted from airports" in alert.text
+        dangling = fetch(engine, DANGLING)[0][0]
+        assert dangling > 0
+        run_sql(
+            engine,
+            "INSERT INTO airports (id, icao, name, city, country, lat, lon, tz)"
+            " VALUES (99999, 'ZZZZ', 'New Strip', 'Navi Mumbai', 'IN', 19, 73, 'Asia/Kolkata')",
+            "UPDATE airports SET name = 'Renamed later' WHERE icao = 'EGLL'",
+        )
+        incident_id = buttons(alert)[Action.FIND_RESTORE_POINT.value]
+        wait_until(lambda: (i := bot.store.incident(incident_id)) and i.root_ts, what="root ts")
+
+        preview = preview_from_find(bot, "airports")
+        assert_valid_message(preview.text, preview.blocks)
+        text = preview.blocks[0]["text"]["text"]
+        assert "`airports`: 2 rows to re-insert, 0 rows to revert" in text
+        assert f"repairs {dangling:,} dangling references" in text
+        plan_id = buttons(preview)[Action.REQUEST_RESTORE.value]
+        ts = preview.params.get("ts") or "1.2"
+
+        bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE", message_ts=ts)
+        requested = latest_update_with(bot, "requested by <@U0ALICE>")
+        approve = buttons(requested)[Action.APPROVE_RESTORE.value]
+        bot.driver.click(Action.APPROVE_RESTORE.value, approve, user="U0ALICE", message_ts=ts)
+        bot.driver.click(Action.APPROVE_RESTORE.value, approve, user="U0MALLORY", message_ts=ts)
+        refusals = ephemeral(bot, 2)
+        said = [c.params["text"] for c in refusals[-2:]]
+        assert any("a second, different person must approve" in s for s in said)
+        assert any("Only people listed in VAULT_APPROVERS" in s for s in said)
+        assert fetch(engine, MUMBAI) == []  # nothing ran yet
+
+        bot.driver.click(Action.APPROVE_RESTORE.value, approve, user="U0BOB", message_ts=ts)
+        outcome = wait_until(
+            lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Restored" in c.text],
+            what="outcome",
+        )[0]
+        assert Action.UNDO_RESTORE.value in buttons(outcome)
+        assert "2 rows re-inserted" in outcome.blocks[0]["text"]["text"]
+        latest_update_with(bot, "*State:* executed")
+        wait_until(
+            lambda: (i := bot.store.incident(incident_id)) and i.status.value == "restored",
+            what="incident restored",
+        )
+        audit = bot.driver.slash(f"audit {incident_id}").json()["blocks"][0]["text"]["text"]
+    assert fetch(engine, MUMBAI) == original  # column for column
+    assert fetch(engine, DANGLING) == [(0,)]
+    assert fetch(engine, "SELECT name FROM airports WHERE id = 99999") == [("New Strip",)]
+    assert fetch(engine, "SELECT name FROM airports WHERE icao = 'EGLL'") == [("Renamed later",)]
+    for action in ("preview", "request", "refused approve", "approve", "executed"):
+        assert f"*{action}*" in audit
+
+
+@pytest.fixture
+def stations(engine: Engine) -> Engine:
+    run_sql(engine, *STATIONS)
+    run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+    return engine
+
+
+APPROVERS = [f"U0APPR{i:02d}" for i in range(12)]
+
+
+@pytest.fixture
+def bot(database_url: str, stations: Engine) -> Iterator[OfflineBot]:
+    with OfflineBot(database_url, vault_approvers=APPROVERS) as offline:
+        yield offline
+
+
+def requested_plan(bot: OfflineBot) -> tuple[str, str]:
+    preview = preview_from_find(bot, "stations", user=APPROVERS[0])
+    plan_id = buttons(preview)[Action.REQUEST_RESTORE.value]
+    bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user=APPROVERS[0])
+    wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "requested", what="req")
+    return plan_id, preview.params.get("ts", "1.3")
+
+
+def test_ten_concurrent_approvals_run_once(bot: OfflineBot, stations: Engine) -> None:
+    plan_id, ts = requested_plan(bot)
+    clickers = [
+        threading.Thread(
+            target=bot.driver.click,
+            args=(Action.APPROVE_RESTORE.value, plan_id),
+            kwargs={"user": APPROVERS[1 + i % 10], "message_ts": ts},
+        )
+        for i in range(10)
+    ]
+    for t in clickers:
+        t.start()
+    for t in clickers:
+        t.join()
+    wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "executed", what="done")
+    executed = [e for e in bot.store.audit_trail(limit=200) if e["action"] == "executed"]
+    outcomes = [c for c in bot.slack.calls_to("chat.postMessage") if "Restored" in c.text]
+    assert len(executed) == 1 and len(outcomes) == 1
+    assert fetch(stations, "SELECT COUNT(*) FROM stations") == [(1000,)]
+
+
+def test_restart_between_request_and_approval(
+    database_url: str, stations: Engine, tmp_path: Path
+) -> None:
+    state = f"sqlite:///{tmp_path}/state.db"
+    with OfflineBot(database_url, vault_state_url=state, vault_approvers=APPROVERS) as first:
+        plan_id, ts = requested_plan(first)
+    with OfflineBot(database_url, vault_state_url=state, vault_approvers=APPROVERS) as second:
+        second.driver.click(Action.APPROVE_RESTORE.value, plan_id, user=APPROVERS[1], message_ts=ts)
+        wait_until(
+            lambda: (p := second.store.plan(plan_id)) and p.state.value == "executed",
+            what="executed after restart",
+        )
+    assert fetch(stations, "SELECT COUNT(*) FROM trips") == [(3000,)]
+
+
+def test_expired_plan_is_refused(database_url: str, stations: Engine) -> None:
+    with OfflineBot(database_url, vault_plan_ttl=1, vault_approvers=APPROVERS) as bot:
+        preview = preview_from_find(bot, "stations", user=APPROVERS[0])
+        plan_id = buttons(preview)[Action.REQUEST_RESTORE.value]
+        time.sleep(1.2)  # the plan's one-second clock runs out
+        bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user=APPROVERS[0])
+        (said,) = ephemeral(bot, 1)[-1:]
+        assert "expired" in said.params["text"] and "Nothing changed" in said.params["text"]
+        latest_update_with(bot, "*State:* expired")
+    assert fetch(stations, "SELECT COUNT(*) FROM stations") == [(900,)]
+
+
+def test_stale_plan_is_refused_and_offers_a_fresh_preview(
+    bot: OfflineBot, stations: Engine
+) -> None:
+    plan_id, ts = requested_plan(bot)
+    run_sql(stations, "INSERT INTO stations VALUES (10, 'TAKEN', 'Someone', 'Pune', NULL)")
+    bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user=APPROVERS[1], message_ts=ts)
+    failure = wait_until(
+        lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "did not run" in c.text],
+        what="stale notice",
+    )[0]
+    assert "changed since the preview" in failure.text
+    assert Action.PREVIEW_RESTORE.value in buttons(failure)
+    assert fetch(stations, "SELECT COUNT(*) FROM stations") == [(901,)]
+    plan = bot.store.plan(plan_id)
+    assert plan is not None and plan.state.value == "stale"
+
+
+def test_cancel_and_clicks_after_it(bot: OfflineBot, stations: Engine) -> None:
+    plan_id, ts = requested_plan(bot)
+    bot.driver.click(Action.CANCEL_RESTORE.value, plan_id, user=APPROVERS[3], message_ts=ts)
+    latest_update_with(bot, "*State:* cancelled")
+    bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user=APPROVERS[1], message_ts=ts)
+    (said,) = ephemeral(bot, 1)[-1:]
+    assert said.params["text"] == "This restore plan was cancelled. Nothing changed."
+    bot.driver.click(Action.APPROVE_RESTORE.value, "forged-plan-id", user=APPROVERS[1])
+    assert "not known here" in ephemeral(bot, 2)[-1].params["text"]
+    assert fetch(stations, "SELECT COUNT(*) FROM stations") == [(900,)]
+
+
+def test_undo_is_itself_a_two_person_restore(bot: OfflineBot, stations: Engine) -> None:
+    plan_id, ts = requested_plan(bot)
+    bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user=APPROVERS[1], message_ts=ts)
+    outcome = wait_until(
+        lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Restored" in c.text],
+        what="outcome",
+    )[0]
+    bot.driver.click(
+        Action.UNDO_RESTORE.value, buttons(outcome)[Action.UNDO_RESTORE.value], user=APPROVERS[2]
+    )
+    undo = wait_until(
+        lambda: [
+            c
+            for c in bot.slack.calls_to("chat.postMessage")
+            if "undo of an earlier restore" in c.blocks[0].get("text", {}).get("text", "")
+        ],
+        what="undo preview",
+    )[0]
+    assert "100 rows to remove" in undo.blocks[0]["text"]["text"]
+    undo_id = buttons(undo)[Action.REQUEST_RESTORE.value]
+    bot.driver.click(Action.REQUEST_RESTORE.value, undo_id, user=APPROVERS[2])
+    wait_until(lambda: (p := bot.store.plan(undo_id)) and p.state.value == "requested", what="rq")
+    bot.driver.click(Action.APPROVE_RESTORE.value, undo_id, user=APPROVERS[3])
+    wait_until(lambda: (p := bot.store.plan(undo_id)) and p.state.value == "executed", what="undo")
+    assert fetch(stations, "SELECT COUNT(*) FROM stations") == [(900,)]
+    assert fetch(stations, "SELECT COUNT(*) FROM trips") == [(2700,)]
+
+
+def test_user_group_approvers(database_url: str, stations: Engine) -> None:
+    with OfflineBot(database_url, vault_approvers=["U0ALICE", "S0ONCALL"]) as bot:
+        bot.slack.usergroups["S0ONCALL"] = ["U0DAVE"]
+        preview = preview_from_find(bot, "stations")
+        plan_id = buttons(preview)[Action.REQUEST_RESTORE.value]
+        bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE")
+        wait_until(
+            lambda: (p := bot.store.plan(plan_id)) and p.state.value == "requested", what="r"
+        )
+        bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0DAVE")
+        wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "executed", what="x")
