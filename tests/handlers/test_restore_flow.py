@@ -44,12 +44,12 @@ def buttons(call: Call) -> dict[str, str]:
 
 
 def ephemeral(bot: OfflineBot, count: int) -> list[Call]:
-    return wait_until(
-        lambda: (
-            (r := [c for c in bot.slack.calls if c.kind == "response"]) and len(r) >= count and r
-        ),
-        what=f"{count} private answers",
-    )
+    """Private sentences sent through response_url (not the clean-up of "Searching…")."""
+
+    def sentences() -> list[Call]:
+        return [c for c in bot.slack.calls if c.kind == "response" and c.params.get("text")]
+
+    return wait_until(lambda: len(sentences()) >= count and sentences(), what=f"{count} answers")
 
 
 def preview_from_find(bot: OfflineBot, table: str, user: str = "U0ALICE") -> Call:
@@ -189,10 +189,16 @@ def test_ten_concurrent_approvals_run_once(bot: OfflineBot, stations: Engine) ->
         t.start()
     for t in clickers:
         t.join()
-    wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "executed", what="done")
+
+    def outcomes() -> list[Call]:
+        return [c for c in bot.slack.calls_to("chat.postMessage") if "Restored" in c.text]
+
+    wait_until(outcomes, what="the outcome")
+    for _ in range(20):  # every click has been answered; none may start a second run
+        time.sleep(0.05)
     executed = [e for e in bot.store.audit_trail(limit=200) if e["action"] == "executed"]
-    outcomes = [c for c in bot.slack.calls_to("chat.postMessage") if "Restored" in c.text]
-    assert len(executed) == 1 and len(outcomes) == 1
+    approved = [e for e in bot.store.audit_trail(limit=200) if e["action"] == "approve"]
+    assert len(executed) == 1 and len(outcomes()) == 1 and len(approved) == 1
     assert fetch(stations, "SELECT COUNT(*) FROM stations") == [(1000,)]
 
 
