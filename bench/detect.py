@@ -21,7 +21,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bench.common import median, ms, scratch_database
+from bench.common import median, ms, orders_ddl, scratch_database
 from bot.offline.harness import OfflineBot
 
 DAY = 86_400
@@ -29,16 +29,7 @@ DAY = 86_400
 
 def build(engine: Engine, rows: int) -> None:
     with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "CREATE TABLE orders (id INT UNSIGNED PRIMARY KEY, customer INT NOT NULL,"
-                " amount DECIMAL(10,2) NOT NULL,"
-                " row_start TIMESTAMP(6) GENERATED ALWAYS AS ROW START INVISIBLE,"
-                " row_end TIMESTAMP(6) GENERATED ALWAYS AS ROW END INVISIBLE,"
-                " PERIOD FOR SYSTEM_TIME (row_start, row_end), INDEX (row_end))"
-                " WITH SYSTEM VERSIONING"
-            )
-        )
+        conn.execute(sa.text(orders_ddl("orders")))
         conn.execute(sa.text("SET timestamp = :t"), {"t": time.time() - 3 * DAY})
         conn.execute(
             sa.text(

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from bench.common import interleaved, median, ms, scratch_database
+from bench.common import interleaved, median, ms, orders_ddl, scratch_database
 from core.catalogue import TableInfo, load_catalogue
 from core.finder import find_restore_point, first_version
 from core.history import count_at, list_events, server_now
@@ -36,16 +36,7 @@ def build(engine: Engine, rows: int) -> None:
     rng = random.Random(11)
     start = time.time() - DAY + 60
     with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "CREATE TABLE orders (id INT UNSIGNED PRIMARY KEY, customer INT NOT NULL,"
-                " amount DECIMAL(10,2) NOT NULL,"
-                " row_start TIMESTAMP(6) GENERATED ALWAYS AS ROW START INVISIBLE,"
-                " row_end TIMESTAMP(6) GENERATED ALWAYS AS ROW END INVISIBLE,"
-                " PERIOD FOR SYSTEM_TIME (row_start, row_end), INDEX (row_end), INDEX (row_start))"
-                " WITH SYSTEM VERSIONING"
-            )
-        )
+        conn.execute(sa.text(orders_ddl("orders", indexes=("row_end", "row_start"))))
         conn.execute(sa.text("SET timestamp = :t"), {"t": start - 30})
         conn.execute(
             sa.text(

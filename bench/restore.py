@@ -23,7 +23,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bench.common import median, ms, scratch_database
+from bench.common import median, ms, orders_ddl, scratch_database
 from core.catalogue import load_catalogue
 from core.history import list_events, server_now
 from core.plan import RestorePlan, build_plan
@@ -35,16 +35,7 @@ COLUMNS = "id, customer, amount, note"
 
 def create(engine: Engine, name: str, rows: int) -> None:
     with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                f"CREATE TABLE {name} (id INT UNSIGNED PRIMARY KEY, customer INT NOT NULL,"
-                " amount DECIMAL(10,2) NOT NULL, note VARCHAR(40) NOT NULL,"
-                " row_start TIMESTAMP(6) GENERATED ALWAYS AS ROW START INVISIBLE,"
-                " row_end TIMESTAMP(6) GENERATED ALWAYS AS ROW END INVISIBLE,"
-                " PERIOD FOR SYSTEM_TIME (row_start, row_end), INDEX (row_end), INDEX (row_start))"
-                " WITH SYSTEM VERSIONING"
-            )
-        )
+        conn.execute(sa.text(orders_ddl(name, indexes=("row_end", "row_start"), note=True)))
         conn.execute(
             sa.text(
                 f"INSERT INTO {name} ({COLUMNS}) SELECT seq, seq % 9973, (seq % 100000) / 100,"

@@ -58,6 +58,7 @@ class Step:
     rows: int = 0
     conflicts: int = 0
     checksum: int = 0  # of the history rows to write back: immutable, so computed once
+    only_deletes: bool = False  # the statement deleted but rewrote nothing in this table
 
     @property
     def writes(self) -> int:
@@ -160,7 +161,10 @@ def row_set(table: TableInfo, step: Step) -> RowSet:
     conflict: ColumnElement[bool]
     joined: FromClause
     if step.action is StepAction.REINSERT:
-        where = sa.and_(old.c[end] == point, ~successor)
+        # Every version the statement closed was deleted unless it also rewrote rows.
+        where = (
+            old.c[end] == point if step.only_deletes else sa.and_(old.c[end] == point, ~successor)
+        )
         joined = old.outerjoin(cur, same_key_cur)
         conflict = cur.c[key[0]].is_not(None)
     elif step.action is StepAction.REVERT:
@@ -316,13 +320,15 @@ def build_plan(
             info = catalogue.tables.get(change.table)
             if info is None or not info.watchable:
                 continue
+            only_deletes = not (change.updated or change.unchanged)
             for action, count in (
                 (StepAction.REINSERT, change.deleted),
                 (StepAction.REVERT, change.updated),
                 (StepAction.REMOVE, change.inserted),
             ):
                 if count:
-                    raw.append(Step(change.table, action, event.instant, event.transaction_id))
+                    step = Step(change.table, action, event.instant, event.transaction_id)
+                    raw.append(replace(step, only_deletes=only_deletes))
     if not raw:
         raise PlanRefused("Those statements left nothing to restore in versioned tables.")
     touched = {s.table for s in raw}

@@ -114,8 +114,13 @@ def apply_step(conn: Connection, table: TableInfo, step: Step) -> int:
     target = table.plain_with_period()
     cols = table.data_columns
     if step.action is StepAction.REINSERT:
-        source = sa.select(*(rs.old.c[c] for c in cols)).select_from(rs.joined)
-        source = source.where(rs.where, sa.not_(rs.conflict))
+        source = sa.select(*(rs.old.c[c] for c in cols))
+        if step.conflicts:
+            source = source.select_from(rs.joined).where(rs.where, sa.not_(rs.conflict))
+        else:
+            # No key was occupied at the staleness check moments ago; if one is taken
+            # since, the INSERT fails on the duplicate key and rolls back: never overwrites.
+            source = source.select_from(rs.old).where(rs.where)
         stmt: sa.Executable = sa.insert(target).from_select(cols, source)
     else:
         key = table.primary_key

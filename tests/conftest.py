@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -32,10 +33,10 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-@pytest.fixture
-def database_url(server_url: URL) -> Iterator[str]:
-    """A freshly created database, dropped after the test."""
-    name = f"fvtest_{secrets.token_hex(6)}"
+@contextmanager
+def fresh_database(server_url: URL, prefix: str) -> Iterator[str]:
+    """A newly created, uniquely named database, dropped on exit."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
     admin = make_engine(server_url, poolclass=sa.pool.NullPool)
     with admin.begin() as conn:
         conn.execute(sa.text(f"CREATE DATABASE `{name}`"))
@@ -45,6 +46,13 @@ def database_url(server_url: URL) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
         admin.dispose()
+
+
+@pytest.fixture
+def database_url(server_url: URL) -> Iterator[str]:
+    """A freshly created database, dropped after the test."""
+    with fresh_database(server_url, "fvtest") as url:
+        yield url
 
 
 @pytest.fixture
@@ -63,13 +71,5 @@ def offline_bot(database_url: str) -> Iterator[OfflineBot]:
 @pytest.fixture
 def second_database_url(server_url: URL) -> Iterator[str]:
     """Another fresh database, e.g. for a state store shared by two bot processes."""
-    name = f"fvstate_{secrets.token_hex(6)}"
-    admin = make_engine(server_url, poolclass=sa.pool.NullPool)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE `{name}`"))
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+    with fresh_database(server_url, "fvstate") as url:
+        yield url

@@ -9,11 +9,9 @@ from slack_sdk import WebClient
 
 from bot.commands import parse_at
 from bot.deps import Deps
-from bot.render.finder import searching_message
 from bot.render.timetravel import timetravel_message
-from core.errors import VaultError
 from core.timetravel import travel
-from handlers.commands.common import destination, prepare, refuse
+from handlers.commands.common import accept, destination
 
 
 def handle(
@@ -25,17 +23,10 @@ def handle(
     respond: Respond,
     client: WebClient,
 ) -> None:
-    ready = prepare(deps, ack)
-    if ready is None:
+    accepted = accept(deps, ack, lambda now: parse_at(args, now=now), lambda parsed: parsed[0])
+    if accepted is None:
         return
-    catalogue, now = ready
-    try:
-        table, instant = parse_at(args, now=now)
-        catalogue.watchable(table)
-    except VaultError as exc:
-        refuse(ack, exc)
-        return
-    ack(response_type="ephemeral", **searching_message(table).as_kwargs())
+    catalogue, now, (table, instant) = accepted
     with deps.engine.connect() as conn:
         view = travel(conn, catalogue, table, instant)
     view_id = deps.store.save_view(source=deps.source, table=table, instant=view.instant)

@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import Ack
 
 from bot.deps import Deps
+from bot.render.finder import searching_message
 from core.catalogue import Catalogue, load_catalogue
 from core.errors import VaultError
 from core.finder import Finding
 from core.history import event_to_json, server_now
 
+T = TypeVar("T")
 
-def prepare(deps: Deps, ack: Ack) -> tuple[Catalogue, datetime] | None:
-    """Catalogue and server time, or None after acking the error as one sentence."""
+
+def accept(
+    deps: Deps, ack: Ack, parse: Callable[[datetime], T], table_of: Callable[[T], str]
+) -> tuple[Catalogue, datetime, T] | None:
+    """Parse and check the table before the ack; ack "Searching…" or one refusal sentence.
+
+    Returns None when the command was refused (already answered).
+    """
     try:
         with deps.engine.connect() as conn:
-            return load_catalogue(conn), server_now(conn)
+            catalogue, now = load_catalogue(conn), server_now(conn)
+        parsed = parse(now)
+        catalogue.watchable(table_of(parsed))
     except VaultError as exc:
         ack(response_type="ephemeral", text=str(exc))
         return None
-
-
-def refuse(ack: Ack, exc: VaultError) -> None:
-    ack(response_type="ephemeral", text=str(exc))
+    ack(response_type="ephemeral", **searching_message(table_of(parsed)).as_kwargs())
+    return catalogue, now, parsed
 
 
 def destination(

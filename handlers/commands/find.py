@@ -9,10 +9,9 @@ from slack_sdk import WebClient
 
 from bot.commands import parse_find
 from bot.deps import Deps
-from bot.render.finder import finder_message, searching_message
-from core.errors import VaultError
+from bot.render.finder import finder_message
 from core.finder import find_restore_point
-from handlers.commands.common import destination, prepare, refuse, save_finding
+from handlers.commands.common import accept, destination, save_finding
 
 
 def handle(
@@ -24,17 +23,10 @@ def handle(
     respond: Respond,
     client: WebClient,
 ) -> None:
-    ready = prepare(deps, ack)
-    if ready is None:
+    accepted = accept(deps, ack, lambda now: parse_find(args, now=now), lambda r: r.table)
+    if accepted is None:
         return
-    catalogue, now = ready
-    try:
-        request = parse_find(args, now=now)
-        catalogue.watchable(request.table)
-    except VaultError as exc:
-        refuse(ack, exc)
-        return
-    ack(response_type="ephemeral", **searching_message(request.table).as_kwargs())
+    catalogue, now, request = accepted
     with deps.engine.connect() as conn:
         finding = find_restore_point(
             conn,
