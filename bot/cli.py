@@ -124,6 +124,18 @@ def _find(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.demo import Demo
+
+    logging.getLogger().setLevel(logging.DEBUG if args.debug else logging.WARNING)
+    server = settings.database_url() if settings.vault_database_url else None
+    save = Path(args.save_json) if args.save_json else None
+    Demo(server, save, print).run()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flightvault", description="Incident response for MariaDB temporal tables."
@@ -145,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--before", help="window end: a time (default now)")
     find.add_argument("--check", help="what healthy means: count, fk or a column")
     find.set_defaults(func=_find)
+
+    demo = subs.add_parser(
+        "demo", help="play the seed story offline, printing the Slack transcript"
+    )
+    demo.add_argument("--save-json", metavar="DIR", help="also save each message's Block Kit JSON")
+    demo.set_defaults(func=_demo)
 
     serve = subs.add_parser("serve", help="run the bot (Socket Mode unless --http)")
     serve.add_argument("--http", action="store_true", help="serve POST /slack/events over HTTP")

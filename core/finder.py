@@ -176,9 +176,11 @@ def estimate_rows(
 
 
 def _size(event: ChangeEvent, table: str, orphans: dict[str, int] | None = None) -> int:
-    c = event.for_table(table)
-    own = (c.deleted + c.updated) if c else 0
-    return own + (orphans or {}).get(event.point, 0)
+    """Rows a statement took from the table, its cascade children, and references it broke."""
+    if event.for_table(table) is None:
+        return 0
+    rows = sum(c.deleted + c.updated for c in event.changes)  # the table and its cascades
+    return rows + (orphans or {}).get(event.point, 0)
 
 
 def _orphans(

@@ -44,23 +44,30 @@ def primary_table(catalogue: Catalogue, event: ChangeEvent) -> str:
 
 
 def event_impact(conn: Connection, catalogue: Catalogue, event: ChangeEvent) -> list[Impact]:
-    """Cascades and dangling references caused by ``event``, per child table."""
+    """Cascades and dangling references caused by ``event``, one entry per child table.
+
+    A child with two foreign keys to the same parent (routes: origin and
+    destination) lost its rows once, so cascaded rows are counted once per table.
+    """
     out: list[Impact] = []
     for change in event.changes:
         parent = catalogue.tables.get(change.table)
         if parent is None or not change.deleted:
             continue
+        by_child: dict[str, list[ForeignKey]] = {}
         for fk in parent.incoming:
-            if fk.child_schema != catalogue.schema or fk.child_table not in catalogue.tables:
-                continue
-            child = catalogue.tables[fk.child_table]
-            touched = event.for_table(child.name)
-            cascaded = touched.deleted if touched and fk.on_delete == "CASCADE" else 0
-            dangling = count_dangling(conn, parent, child, fk, event)
+            if fk.child_schema == catalogue.schema and fk.child_table in catalogue.tables:
+                by_child.setdefault(fk.child_table, []).append(fk)
+        for name, fks in by_child.items():
+            child = catalogue.tables[name]
+            touched = event.for_table(name)
+            cascading = any(fk.on_delete == "CASCADE" for fk in fks)
+            cascaded = touched.deleted if touched and cascading and name != parent.name else 0
+            dangling = sum(count_dangling(conn, parent, child, fk, event) for fk in fks)
             versioned = child.period is not None
-            lost_unseen = not versioned and fk.on_delete == "CASCADE"
-            if cascaded or dangling or lost_unseen:
-                out.append(Impact(child.name, fk.name, cascaded, dangling, versioned))
+            if cascaded or dangling or (not versioned and cascading):
+                via = ", ".join(fk.name for fk in fks)
+                out.append(Impact(name, via, cascaded, dangling, versioned))
     return out
 
 

@@ -322,7 +322,10 @@ class Watcher:
             "updated": change.updated + earlier_rows[1],
             "statements": 1 + earlier_statements,
             "rows_before": self._before_event(conn, catalogue, primary, event) + earlier_rows[0],
-            "share": verdict.share,
+            "share": share_of(
+                change.deleted + change.updated + sum(earlier_rows),
+                self._before_event(conn, catalogue, primary, event) + earlier_rows[0],
+            ),
             "score": verdict.score,
             "reason": verdict.reason,
             "instant": _iso(first),

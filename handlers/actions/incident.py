@@ -20,6 +20,7 @@ from core.incident_rows import incident_rows, incident_tables
 from core.state.store import Incident
 from core.timeutil import ONE_MICROSECOND
 from handlers.commands.common import save_finding
+from handlers.reporting import reported
 
 Listener = Callable[..., None]
 
@@ -39,49 +40,57 @@ def on_find_restore_point(deps: Deps) -> Listener:
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        incident = _incident(deps, body)
-        thread = {"channel": incident.channel, "thread_ts": incident.root_ts}
-        searching = client.chat_postMessage(
-            **thread, **searching_message(incident.table).as_kwargs()
-        )
-        try:
-            with deps.engine.connect() as conn:
-                finding = find_restore_point(
-                    conn,
-                    load_catalogue(conn),
-                    incident.table,
-                    since=incident.first_instant - DEFAULT_WINDOW,
-                    before=incident.last_instant + ONE_MICROSECOND,
-                    rules=deps.settings.watch_config().rules,
-                )
-        except VaultError:
-            client.chat_delete(channel=searching["channel"], ts=searching["ts"])
-            raise
-        finding_id = save_finding(deps, finding, incident.id)
-        message = finder_message(finding, finding_id)
-        client.chat_update(channel=searching["channel"], ts=searching["ts"], **message.as_kwargs())
+        with reported(respond, what="finding a restore point"):
+            _find(deps, body, client)
 
     return listener
+
+
+def _find(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
+    incident = _incident(deps, body)
+    thread = {"channel": incident.channel, "thread_ts": incident.root_ts}
+    searching = client.chat_postMessage(**thread, **searching_message(incident.table).as_kwargs())
+    try:
+        with deps.engine.connect() as conn:
+            finding = find_restore_point(
+                conn,
+                load_catalogue(conn),
+                incident.table,
+                since=incident.first_instant - DEFAULT_WINDOW,
+                before=incident.last_instant + ONE_MICROSECOND,
+                rules=deps.settings.watch_config().rules,
+            )
+    except VaultError:
+        client.chat_delete(channel=searching["channel"], ts=searching["ts"])
+        raise
+    finding_id = save_finding(deps, finding, incident.id)
+    message = finder_message(finding, finding_id)
+    client.chat_update(channel=searching["channel"], ts=searching["ts"], **message.as_kwargs())
 
 
 def on_show_full_diff(deps: Deps) -> Listener:
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        incident = _incident(deps, body)
-        records = deps.store.incident_events(incident.id)
-        totals = incident_tables(records)
-        with tempfile.TemporaryDirectory() as folder, deps.engine.connect() as conn:
-            catalogue = load_catalogue(conn)
-            uploads = [
-                write_row_changes(folder, table, incident_rows(conn, catalogue, records, table))
-                for table in totals
-            ]
-            message = full_diff_message(incident, totals, len(uploads))
-            client.chat_postMessage(
-                channel=incident.channel, thread_ts=incident.root_ts, **message.as_kwargs()
-            )
-            client.files_upload_v2(
-                channel=incident.channel, thread_ts=incident.root_ts, file_uploads=uploads
-            )
+        with reported(respond, what="showing the full diff"):
+            _full_diff(deps, body, client)
 
     return listener
+
+
+def _full_diff(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
+    incident = _incident(deps, body)
+    records = deps.store.incident_events(incident.id)
+    totals = incident_tables(records)
+    with tempfile.TemporaryDirectory() as folder, deps.engine.connect() as conn:
+        catalogue = load_catalogue(conn)
+        uploads = [
+            write_row_changes(folder, table, incident_rows(conn, catalogue, records, table))
+            for table in totals
+        ]
+        message = full_diff_message(incident, totals, len(uploads))
+        client.chat_postMessage(
+            channel=incident.channel, thread_ts=incident.root_ts, **message.as_kwargs()
+        )
+        client.files_upload_v2(
+            channel=incident.channel, thread_ts=incident.root_ts, file_uploads=uploads
+        )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot import restore_flow
 from bot.deps import Deps
 from core.errors import InvalidInput
+from handlers.reporting import reported
 
 Listener = Callable[..., None]
 
@@ -27,38 +28,44 @@ def _thread(body: dict[str, Any]) -> dict[str, str]:
 
 
 def on_preview(deps: Deps) -> Listener:
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        restore_flow.preview_finding(deps, client, _value(body), body["user"]["id"], _thread(body))
+        with reported(respond, what="previewing a restore"):
+            restore_flow.preview_finding(
+                deps, client, _value(body), body["user"]["id"], _thread(body)
+            )
 
     return listener
 
 
 def on_preview_to_here(deps: Deps) -> Listener:
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        saved = deps.store.view(_value(body))
-        if saved is None:
-            raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
-        table, instant = saved
-        restore_flow.preview_to_instant(
-            deps, client, table, instant, body["user"]["id"], _thread(body)
-        )
+        with reported(respond, what="previewing a restore to an instant"):
+            saved = deps.store.view(_value(body))
+            if saved is None:
+                raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
+            table, instant = saved
+            restore_flow.preview_to_instant(
+                deps, client, table, instant, body["user"]["id"], _thread(body)
+            )
 
     return listener
 
 
 def on_decision(deps: Deps, action: str) -> Listener:
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        restore_flow.decide(deps, client, action, _value(body), body["user"]["id"])
+        with reported(respond, what=f"handling {action}"):
+            restore_flow.decide(deps, client, action, _value(body), body["user"]["id"])
 
     return listener
 
 
 def on_undo(deps: Deps) -> Listener:
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        restore_flow.preview_undo(deps, client, _value(body), body["user"]["id"])
+        with reported(respond, what="previewing an undo"):
+            restore_flow.preview_undo(deps, client, _value(body), body["user"]["id"])
 
     return listener

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
@@ -13,27 +13,33 @@ from bot.render.timetravel import timetravel_message
 from core.catalogue import load_catalogue
 from core.errors import InvalidInput
 from core.timetravel import travel
+from handlers.reporting import reported
 
 
 def step(deps: Deps, *, forward: bool) -> Callable[..., None]:
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        saved = deps.store.view(str(body["actions"][0].get("value", ""))[:64])
-        if saved is None:
-            raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
-        table, instant = saved
-        with deps.engine.connect() as conn:
-            catalogue = load_catalogue(conn)
-            here = travel(conn, catalogue, table, instant)
-            target = here.next if forward else here.previous
-            if target is None:
-                raise InvalidInput("There is no change event further that way in the history.")
-            view = travel(conn, catalogue, table, target)
-        view_id = deps.store.save_view(source=deps.source, table=table, instant=view.instant)
-        client.chat_update(
-            channel=body["channel"]["id"],
-            ts=body["container"]["message_ts"],
-            **timetravel_message(view, view_id).as_kwargs(),
-        )
+        with reported(respond, what="stepping through time"):
+            _step(deps, body, client, forward)
 
     return listener
+
+
+def _step(deps: Deps, body: dict[str, Any], client: WebClient, forward: bool) -> None:
+    saved = deps.store.view(str(body["actions"][0].get("value", ""))[:64])
+    if saved is None:
+        raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
+    table, instant = saved
+    with deps.engine.connect() as conn:
+        catalogue = load_catalogue(conn)
+        here = travel(conn, catalogue, table, instant)
+        target = here.next if forward else here.previous
+        if target is None:
+            raise InvalidInput("There is no change event further that way in the history.")
+        view = travel(conn, catalogue, table, target)
+    view_id = deps.store.save_view(source=deps.source, table=table, instant=view.instant)
+    client.chat_update(
+        channel=body["channel"]["id"],
+        ts=body["container"]["message_ts"],
+        **timetravel_message(view, view_id).as_kwargs(),
+    )

@@ -12,6 +12,7 @@ from bot.deps import Deps
 from bot.render.timetravel import timetravel_message
 from core.timetravel import travel
 from handlers.commands.common import accept, destination
+from handlers.reporting import reported
 
 
 def handle(
@@ -27,9 +28,10 @@ def handle(
     if accepted is None:
         return
     catalogue, now, (table, instant) = accepted
-    with deps.engine.connect() as conn:
-        view = travel(conn, catalogue, table, instant)
-    view_id = deps.store.save_view(source=deps.source, table=table, instant=view.instant)
-    where, _incident = destination(deps, table, command, now)
-    client.chat_postMessage(**where, **timetravel_message(view, view_id).as_kwargs())
-    respond(delete_original=True)
+    with reported(respond, what="travelling in time", replace=True):
+        with deps.engine.connect() as conn:
+            view = travel(conn, catalogue, table, instant)
+        view_id = deps.store.save_view(source=deps.source, table=table, instant=view.instant)
+        where, _incident = destination(deps, table, command, now)
+        client.chat_postMessage(**where, **timetravel_message(view, view_id).as_kwargs())
+        respond(delete_original=True)

@@ -12,6 +12,7 @@ from bot.deps import Deps
 from bot.render.finder import finder_message
 from core.finder import find_restore_point
 from handlers.commands.common import accept, destination, save_finding
+from handlers.reporting import reported
 
 
 def handle(
@@ -27,17 +28,18 @@ def handle(
     if accepted is None:
         return
     catalogue, now, request = accepted
-    with deps.engine.connect() as conn:
-        finding = find_restore_point(
-            conn,
-            catalogue,
-            request.table,
-            since=request.since,
-            before=request.before,
-            check=request.check,
-            rules=deps.settings.watch_config().rules,
-        )
-    where, incident_id = destination(deps, request.table, command, now)
-    finding_id = save_finding(deps, finding, incident_id)
-    client.chat_postMessage(**where, **finder_message(finding, finding_id).as_kwargs())
-    respond(delete_original=True)
+    with reported(respond, what="finding the restore point", replace=True):
+        with deps.engine.connect() as conn:
+            finding = find_restore_point(
+                conn,
+                catalogue,
+                request.table,
+                since=request.since,
+                before=request.before,
+                check=request.check,
+                rules=deps.settings.watch_config().rules,
+            )
+        where, incident_id = destination(deps, request.table, command, now)
+        finding_id = save_finding(deps, finding, incident_id)
+        client.chat_postMessage(**where, **finder_message(finding, finding_id).as_kwargs())
+        respond(delete_original=True)

@@ -250,7 +250,10 @@ def test_cancel_and_clicks_after_it(bot: OfflineBot, stations: Engine) -> None:
     plan_id, ts = requested_plan(bot)
     bot.driver.click(Action.CANCEL_RESTORE.value, plan_id, user=APPROVERS[3], message_ts=ts)
     latest_update_with(bot, "*State:* cancelled")
-    bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user=APPROVERS[1], message_ts=ts)
+    reply = bot.driver.click(
+        Action.APPROVE_RESTORE.value, plan_id, user=APPROVERS[1], message_ts=ts
+    )
+    assert reply.status == 200 and reply.elapsed < 2  # acked at once, refusal sent after
     (said,) = ephemeral(bot, 1)[-1:]
     assert said.params["text"] == "This restore plan was cancelled. Nothing changed."
     bot.driver.click(Action.APPROVE_RESTORE.value, "forged-plan-id", user=APPROVERS[1])

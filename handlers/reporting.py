@@ -1,0 +1,32 @@
+"""Answering failures that happen after the ack.
+
+Bolt (1.x, threaded mode) resets a listener's ack when the listener raises
+after calling ``ack()`` and then answers Slack with a 404 three seconds
+later; so work done after the ack reports its own failures: a ``VaultError``
+as its sentence, anything else as an error ID, always privately.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from slack_bolt import Respond
+
+from bot.errors import log_unexpected, unexpected_sentence
+from core.errors import VaultError
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def reported(respond: Respond, *, what: str, replace: bool = False) -> Iterator[None]:
+    """``replace=True`` for slash commands: the sentence replaces their "Searching…"."""
+    try:
+        yield
+    except VaultError as exc:
+        respond(text=str(exc), response_type="ephemeral", replace_original=replace)
+    except Exception:
+        ref = log_unexpected(log, what)
+        respond(text=unexpected_sentence(ref), response_type="ephemeral", replace_original=replace)

@@ -1,0 +1,28 @@
+"""``flightvault demo`` plays the seed story and restores what was lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from bot.demo import Demo
+
+
+def test_demo_restores_mumbai_and_keeps_later_writes(server_url: URL, tmp_path: Path) -> None:
+    printed: list[str] = []
+    result = Demo(server_url, tmp_path / "json", printed.append).run()
+    before, after = result["before"], result["after"]
+    assert after["mumbai"] == 2 and after["later"] == 1
+    assert after["airports"] == before["airports"] + 1
+    assert after["routes"] == before["routes"]
+    transcript = "\n".join(printed)
+    for line in (
+        ":rotating_light: 2 rows deleted from airports",
+        "rows removed by ON DELETE CASCADE",
+        "Restore point for `airports`",
+        "You requested this restore, so a second, different person must approve it.",
+        "Restored `airports`",
+    ):
+        assert line in transcript
+    assert result["detection"] < 3 and len(list((tmp_path / "json").glob("*.json"))) >= 5
