@@ -3,13 +3,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DATABASE_URL ?= mariadb+mariadbconnector://root@127.0.0.1:3306/flightvault_demo
 
-.PHONY: setup demo test lint
+.PHONY: setup demo doctor test lint
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/bootstrap.sh
 	VENV=$(VENV) ./scripts/bootstrap.sh
 
 demo: setup
+	$(BIN)/flightvault demo
+
+doctor: setup
 	VAULT_DATABASE_URL=$${VAULT_DATABASE_URL:-$(DEMO_DATABASE_URL)} $(BIN)/flightvault seed-demo
 	VAULT_DATABASE_URL=$${VAULT_DATABASE_URL:-$(DEMO_DATABASE_URL)} $(BIN)/flightvault doctor
 

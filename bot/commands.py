@@ -36,6 +36,24 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "/vault at airports 15m ago",
     ),
     Subcommand(
+        "status",
+        "/vault status",
+        "Watched tables and their history, open incidents, pending plans, last read.",
+        "/vault status",
+    ),
+    Subcommand(
+        "dismiss",
+        "/vault dismiss <incident> [reason]",
+        "Close an incident as a false alarm (recorded in the audit).",
+        "/vault dismiss 240475df nightly purge",
+    ),
+    Subcommand(
+        "watch",
+        "/vault watch|unwatch <table>",
+        "Start or stop watching a table (approvers only).",
+        "/vault unwatch audit_log",
+    ),
+    Subcommand(
         "audit",
         "/vault audit [incident]",
         "Every request, approval, refusal, cancellation and restore, with who and when.",

@@ -167,7 +167,8 @@ class Watcher:
         names = [t.name for t in catalogue.watched()]
         if self.config.tables is not None:
             names = [n for n in names if n in self.config.tables]
-        return names
+        skipped = self.store.unwatched_tables(source=self.source)  # /vault unwatch
+        return [n for n in names if n not in skipped]
 
     def _bootstrap(self, conn: Connection, catalogue: Catalogue, now: datetime) -> None:
         """First start: learn the baseline from recent history, alert on nothing old."""

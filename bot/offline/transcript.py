@@ -52,5 +52,5 @@ def describe(call: Call, who: str = "FlightVault") -> str:
     lines = [line for block in call.blocks for line in _block_lines(block)] or [
         _plain(str(params.get("text", "")))
     ]
-    body = "\n".join(textwrap.indent(line, "  │ ") for line in "\n".join(lines).splitlines())
+    body = textwrap.indent("\n".join(lines), "  │ ", predicate=lambda _: True)
     return f"{head}\n{body}"

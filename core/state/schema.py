@@ -166,3 +166,12 @@ audit = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Index("ix_fv_audit_incident", "incident_id", "at"),
 )
+
+unwatched = sa.Table(
+    "fv_unwatched",
+    metadata,
+    sa.Column("source", _NAME, primary_key=True),
+    sa.Column("table_name", _NAME, primary_key=True),
+    sa.Column("actor", sa.String(32), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)

@@ -23,6 +23,7 @@ from core.state.schema import (
     metadata,
     outbox,
     plans,
+    unwatched,
     views,
     watermarks,
 )
@@ -441,6 +442,72 @@ class StateStore:
                 sa.select(views.c.table_name, views.c.instant).where(views.c.id == view_id)
             ).first()
             return (row[0], row[1]) if row else None
+
+    # ------------------------------------------------------------------ operations
+    def open_incidents(self, *, source: str) -> list[Incident]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(incidents)
+                .where(incidents.c.source == source)
+                .where(incidents.c.status.in_([s.value for s in ACTIVE]))
+                .order_by(incidents.c.first_instant)
+            )
+            return [_incident(r) for r in rows]
+
+    def incident_by_prefix(self, prefix: str) -> Incident | None:
+        """The incident whose ID starts with ``prefix`` (people quote the first 8 characters)."""
+        if len(prefix) < 6 or not prefix.isalnum():
+            return None
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(incidents).where(incidents.c.id.startswith(prefix)).limit(2)
+            ).all()
+            return _incident(rows[0]) if len(rows) == 1 else None
+
+    def pending_plans(self, *, source: str) -> list[PlanRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(plans)
+                .where(plans.c.source == source)
+                .where(plans.c.state.in_(["previewed", "requested"]))
+                .where(plans.c.expires_at > utcnow())
+            )
+            return [_plan_record(r) for r in rows]
+
+    def last_read(self, *, source: str) -> datetime | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(watermarks.c.updated_at).where(watermarks.c.source == source)
+            ).scalar_one_or_none()
+
+    def set_watched(self, *, source: str, table: str, watched: bool, actor: str) -> bool:
+        """Watch or stop watching ``table``; False if it already was as asked."""
+        with self.engine.begin() as conn:
+            if watched:
+                return bool(
+                    conn.execute(
+                        unwatched.delete().where(
+                            unwatched.c.source == source, unwatched.c.table_name == table
+                        )
+                    ).rowcount
+                )
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        unwatched.insert().values(
+                            source=source, table_name=table, actor=actor, at=utcnow()
+                        )
+                    )
+                return True
+            except sa.exc.IntegrityError:
+                return False
+
+    def unwatched_tables(self, *, source: str) -> set[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(unwatched.c.table_name).where(unwatched.c.source == source)
+            )
+            return {r[0] for r in rows}
 
     # ------------------------------------------------------------------ findings
     def save_finding(

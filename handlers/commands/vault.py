@@ -12,7 +12,7 @@ from bot.commands import split_command
 from bot.deps import Deps
 from bot.render.help import help_message, unknown_subcommand
 from core.errors import VaultError
-from handlers.commands import at, audit, find
+from handlers.commands import at, audit, find, ops
 
 Route = Callable[..., None]
 
@@ -28,6 +28,10 @@ def make_listener(deps: Deps) -> Callable[..., None]:
         "find": find.handle,
         "at": at.handle,
         "audit": audit.handle,
+        "status": ops.status,
+        "dismiss": ops.dismiss,
+        "watch": ops.watching(True),
+        "unwatch": ops.watching(False),
     }
 
     def vault(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:

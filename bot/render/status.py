@@ -1,0 +1,45 @@
+"""``/vault status``: what is watched, how far back history reaches, what is open."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
+from bot.render import MAX_SECTION_TEXT, Message, escape_mrkdwn
+from bot.render.alert import clip
+from core.approvals import PlanRecord
+from core.state.store import Incident
+from core.timeutil import fmt_instant
+
+
+def status_message(
+    tables: list[tuple[str, datetime | None, bool]],
+    incidents: list[Incident],
+    plans: list[PlanRecord],
+    last_read: datetime | None,
+) -> Message:
+    lines = ["*Watched tables* (history since, UTC)"]
+    for name, since, watched in tables:
+        window = fmt_instant(since) if since else "unknown"
+        flag = "" if watched else " _(unwatched)_"
+        lines.append(f"• `{escape_mrkdwn(name)}`: {window}{flag}")
+    lines.append(f"*Open incidents:* {len(incidents) or 'none'}")
+    lines += [
+        f"• `{i.id[:8]}` `{escape_mrkdwn(i.table)}`: {i.summary['deleted']:,} deleted, "
+        f"{i.status.value}, since {fmt_instant(i.first_instant)}"
+        for i in incidents
+    ]
+    lines.append(f"*Pending restore plans:* {len(plans) or 'none'}")
+    lines += [
+        f"• `{p.plan.fingerprint}` on `{escape_mrkdwn(p.table)}`: {p.state.value}, "
+        f"expires {fmt_instant(p.expires_at)}"
+        for p in plans
+    ]
+    read = fmt_instant(last_read) if last_read else "never"
+    lines.append(f"*Last history read:* {read}")
+    text = clip("\n".join(lines), MAX_SECTION_TEXT)
+    block = SectionBlock(block_id="status", text=MarkdownTextObject(text=text))
+    return Message(
+        text=f"FlightVault status: {len(incidents)} open incidents", blocks=[block.to_dict()]
+    )
