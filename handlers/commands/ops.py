@@ -54,7 +54,8 @@ def dismiss(
     if incident.status is not IncidentStatus.OPEN:
         ack(
             response_type="ephemeral",
-            text=f"Incident `{incident.id[:8]}` is {incident.status.value}; only open ones can be dismissed.",
+            text=f"Incident `{incident.id[:8]}` is {incident.status.value}; "
+            "only open ones can be dismissed.",
         )
         return
     deps.store.set_incident_status(incident.id, IncidentStatus.DISMISSED)
