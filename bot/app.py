@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
@@ -35,7 +36,9 @@ def make_client(token: str, base_url: str | None) -> WebClient:
     return client
 
 
-def create_app(deps: Deps, *, socket_mode: bool = False) -> App:
+def create_app(
+    deps: Deps, *, socket_mode: bool = False, executor: ThreadPoolExecutor | None = None
+) -> App:
     """Build the Bolt app for one workspace and register every listener."""
     settings = deps.settings
     assert settings.slack_bot_token is not None
@@ -48,6 +51,7 @@ def create_app(deps: Deps, *, socket_mode: bool = False) -> App:
         client=make_client(token, settings.slack_api_url),
         request_verification_enabled=not socket_mode,
         process_before_response=False,
+        listener_executor=executor or ThreadPoolExecutor(16, thread_name_prefix="listener"),
         logger=logging.getLogger("flightvault.bolt"),
     )
     handlers.register(app, deps)

@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -79,14 +80,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             token = settings.slack_app_token.get_secret_value()
             SocketModeHandler(runtime.app, token).start()
             return 0
-        from bot.server import HttpServer, database_health, make_wsgi
+        from bot.server import Health, HttpServer, make_wsgi
 
-        engine = runtime.deps.engine
-        wsgi = make_wsgi(runtime.app, lambda: database_health(engine))
-        server = HttpServer(wsgi, args.host, args.port or settings.port)
-        signal.signal(signal.SIGTERM, lambda *_: server.close())
+        health = Health(runtime.deps.engine, runtime.app.client)
+        wsgi = make_wsgi(runtime.app, health, runtime.deps.metrics.render)
+        server = HttpServer(wsgi, args.host, args.port or settings.port).start()
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
         log.info("serving Slack requests on http://%s:%s/slack/events", args.host, server.port)
-        server.serve_forever()
+        stop.wait()
+        log.info("stopping: finishing in-flight work")
+        server.close()
         return 0
     finally:
         runtime.close()

@@ -10,10 +10,12 @@ it overtakes it and nothing is lost.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.metrics import Metrics
 from bot.render.alert import alert_message, growth_message
 from core.state.store import OutboxItem, StateStore
 
@@ -21,7 +23,10 @@ log = logging.getLogger(__name__)
 
 
 class Deliverer:
-    def __init__(self, *, store: StateStore, client: WebClient, channel: str) -> None:
+    def __init__(
+        self, *, store: StateStore, client: WebClient, channel: str, metrics: Metrics | None = None
+    ) -> None:
+        self.metrics = metrics or Metrics()
         self.store = store
         self.client = client
         self.channel = channel
@@ -65,6 +70,9 @@ class Deliverer:
             message = alert_message(incident)
             reply = self.client.chat_postMessage(channel=self.channel, **message.as_kwargs())
             self.store.mark_sent(item, channel=reply["channel"], root_ts=reply["ts"])
+            self.metrics.alerts_posted.inc()
+            latency = (datetime.now(UTC) - incident.first_instant).total_seconds()
+            self.metrics.detection_latency.observe(max(latency, 0.0))
             return
         self.store.coalesce(item)
         incident = self.store.incident(item.incident_id) or incident

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from bot.metrics import Metrics
 from bot.settings import Settings
 from core.db import describe_url
 from core.state.store import StateStore
@@ -16,6 +17,7 @@ class Deps:
     settings: Settings
     engine: Engine
     store: StateStore
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def source(self) -> str:

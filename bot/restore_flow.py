@@ -128,6 +128,14 @@ def preview_to_instant(
 
 def decide(deps: Deps, client: WebClient, action: str, plan_id: str, user: str) -> None:
     """Request, approve or cancel; raises ``Refused`` (one private sentence) when refused."""
+    try:
+        _decide(deps, client, action, plan_id, user)
+    except Refused:
+        deps.metrics.refused_approvals.inc()
+        raise
+
+
+def _decide(deps: Deps, client: WebClient, action: str, plan_id: str, user: str) -> None:
     rec = deps.store.plan(plan_id[:64])
     if rec is None:
         raise Refused("That restore plan is not known here; run `/vault find` again.")
@@ -199,6 +207,7 @@ def run(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
         ref = log_unexpected(log, f"executing plan {rec.id}")
         _failed(deps, client, rec, VaultError(unexpected_sentence(ref)), thread)
         return
+    deps.metrics.restore_duration.observe(outcome.seconds)
     done = replace(rec, state=PlanState.EXECUTED, outcome=_outcome_json(outcome))
     deps.store.replace_plan(rec, done)
     deps.store.record_audit(

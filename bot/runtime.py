@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -21,12 +22,17 @@ class Runtime:
     deps: Deps
     app: App
     loop: WatchLoop
+    listeners: ThreadPoolExecutor
 
     def start_watching(self) -> None:
         self.loop.start()
 
     def close(self) -> None:
+        """Graceful stop: the watcher finishes its tick, listeners (a running restore
+        included) finish their work, then connections close. A process killed harder
+        than this loses its connection mid-transaction, and MariaDB rolls it back."""
         self.loop.shutdown()
+        self.listeners.shutdown(wait=True)
         self.deps.store.dispose()
         self.deps.engine.dispose()
 
@@ -36,16 +42,23 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
     store = StateStore.from_url(settings.vault_state_url)
     store.create_tables()
     deps = Deps(settings, engine, store)
-    app = create_app(deps, socket_mode=socket_mode)
+    listeners = ThreadPoolExecutor(16, thread_name_prefix="listener")
+    app = create_app(deps, socket_mode=socket_mode, executor=listeners)
     assert settings.vault_alert_channel is not None
     watcher = Watcher(
         engine=engine, store=store, config=settings.watch_config(), source=deps.source
     )
-    deliverer = Deliverer(store=store, client=app.client, channel=settings.vault_alert_channel)
+    deliverer = Deliverer(
+        store=store,
+        client=app.client,
+        channel=settings.vault_alert_channel,
+        metrics=deps.metrics,
+    )
     loop = WatchLoop(
         watcher=watcher,
         deliverer=deliverer,
         store=store,
         probe_interval=settings.vault_probe_interval,
+        metrics=deps.metrics,
     )
-    return Runtime(deps, app, loop)
+    return Runtime(deps, app, loop, listeners)

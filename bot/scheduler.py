@@ -20,6 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.delivery import Deliverer
 from bot.errors import log_unexpected
+from bot.metrics import Metrics
 from core.state.store import StateStore
 from core.watcher import PollReport, Watcher
 
@@ -31,8 +32,15 @@ MAX_BACKOFF = 30.0
 
 class WatchLoop:
     def __init__(
-        self, *, watcher: Watcher, deliverer: Deliverer, store: StateStore, probe_interval: float
+        self,
+        *,
+        watcher: Watcher,
+        deliverer: Deliverer,
+        store: StateStore,
+        probe_interval: float,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or Metrics()
         self.watcher = watcher
         self.deliverer = deliverer
         self.store = store
@@ -96,6 +104,7 @@ class WatchLoop:
         return False
 
     def _failed(self) -> None:
+        self.metrics.poll_errors.inc()
         self._failures += 1
         delay = min(self.probe_interval * 2**self._failures, MAX_BACKOFF)
         self._retry_at = time.monotonic() + delay

@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.engine import Engine
 from waitress.server import create_server
 
@@ -24,10 +27,15 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; refuse anything bigger
 
 
-def make_wsgi(app: App, health: Callable[[], dict[str, Any]]) -> Callable[..., Iterable[bytes]]:
+def make_wsgi(
+    app: App,
+    health: Callable[[], dict[str, Any]],
+    metrics: Callable[[], bytes] | None = None,
+) -> Callable[..., Iterable[bytes]]:
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -38,17 +46,41 @@ def make_wsgi(app: App, health: Callable[[], dict[str, Any]]) -> Callable[..., I
             body = json.dumps(status).encode()
             start_response(code, [("Content-Type", "application/json")])
             return [body]
+        if path == METRICS_PATH and method == "GET" and metrics is not None:
+            start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4")])
+            return [metrics()]
         return bolt(environ, start_response)
 
     return wsgi
 
 
-def database_health(engine: Engine) -> dict[str, Any]:
-    """``/healthz`` body: is the watched database answering?"""
-    try:
-        return {"ok": True, "database": check_reachable(engine)}
-    except VaultError as exc:
-        return {"ok": False, "database": str(exc)}
+class Health:
+    """``/healthz``: is the watched database answering, and does Slack accept our token?
+
+    Slack is asked at most every ``slack_every`` seconds (a health check must
+    not spend the rate limit).
+    """
+
+    def __init__(self, engine: Engine, client: WebClient, slack_every: float = 30.0) -> None:
+        self.engine = engine
+        self.client = client
+        self.slack_every = slack_every
+        self._slack: tuple[float, bool, str] = (0.0, False, "not checked yet")
+
+    def __call__(self) -> dict[str, Any]:
+        try:
+            database, db_ok = check_reachable(self.engine), True
+        except VaultError as exc:
+            database, db_ok = str(exc), False
+        checked, slack_ok, slack = self._slack
+        if time.monotonic() - checked > self.slack_every or not slack_ok:
+            try:
+                team = self.client.auth_test().get("team", "")
+                slack_ok, slack = True, f"token accepted by {team}"
+            except (SlackApiError, SlackClientError, OSError) as exc:
+                slack_ok, slack = False, f"Slack unreachable: {str(exc).splitlines()[0][:120]}"
+            self._slack = (time.monotonic(), slack_ok, slack)
+        return {"ok": db_ok and slack_ok, "database": database, "slack": slack}
 
 
 class HttpServer:
@@ -89,15 +121,15 @@ class HttpServer:
         so the work is handed to the loop through its trigger.
         """
         server: Any = self._server
-        if self._thread is None:
-            server.close()
+        channels = server._map
+
+        def close_all() -> None:
+            for channel in list(channels.values()):
+                channel.close()
+
+        if self._thread is None:  # never started
+            close_all()
         else:
-            channels = server._map
-
-            def close_all() -> None:
-                for channel in list(channels.values()):
-                    channel.close()
-
             server.trigger.pull_trigger(close_all)
             self._thread.join(timeout=5)
         server.task_dispatcher.shutdown()

@@ -9,7 +9,7 @@ from types import TracebackType
 from bot.offline.driver import SlackDriver
 from bot.offline.webapi import FakeSlackAPI
 from bot.runtime import build_runtime
-from bot.server import HttpServer, database_health, make_wsgi
+from bot.server import Health, HttpServer, make_wsgi
 from bot.settings import Settings
 
 SIGNING_SECRET = "flightvault-offline-signing-secret"
@@ -48,9 +48,10 @@ class OfflineBot:
         )
         if self._watch:
             self.runtime.start_watching()
-        self.server = HttpServer(
-            make_wsgi(self.app, lambda: database_health(self.engine)), "127.0.0.1", 0
-        ).start()
+        wsgi = make_wsgi(
+            self.app, Health(self.engine, self.app.client), self.runtime.deps.metrics.render
+        )
+        self.server = HttpServer(wsgi, "127.0.0.1", 0).start()
         self._stack.callback(self.server.close)
         self.driver = SlackDriver(self.server.url, SIGNING_SECRET, self.slack.root)
         return self

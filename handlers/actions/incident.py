@@ -63,6 +63,7 @@ def _find(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
     except VaultError:
         client.chat_delete(channel=searching["channel"], ts=searching["ts"])
         raise
+    deps.metrics.finder_duration.observe(finding.seconds)
     finding_id = save_finding(deps, finding, incident.id)
     message = finder_message(finding, finding_id)
     client.chat_update(channel=searching["channel"], ts=searching["ts"], **message.as_kwargs())

@@ -40,6 +40,7 @@ def handle(
                 rules=deps.settings.watch_config().rules,
             )
         where, incident_id = destination(deps, request.table, command, now)
+        deps.metrics.finder_duration.observe(finding.seconds)
         finding_id = save_finding(deps, finding, incident_id)
         client.chat_postMessage(**where, **finder_message(finding, finding_id).as_kwargs())
         respond(delete_original=True)

@@ -69,6 +69,8 @@ def test_mass_delete_posts_one_alert_with_the_facts(
     assert fmt_instant(incident.first_instant) in facts
     wait_until(lambda: watching_bot.store.pending_count() == 0, what="outbox drained")
     assert len(roots(watching_bot)) == 1
+    metrics = watching_bot.runtime.deps.metrics.render().decode()
+    assert "flightvault_alerts_posted_total 1.0" in metrics
 
 
 def test_buttons_answer_in_the_incident_thread(watching_bot: OfflineBot, stations: Engine) -> None:

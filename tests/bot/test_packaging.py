@@ -11,7 +11,8 @@ import yaml
 
 from bot.commands import SLASH_COMMAND
 from bot.offline.harness import OfflineBot
-from bot.server import EVENTS_PATH, HEALTH_PATH
+from bot.server import EVENTS_PATH, HEALTH_PATH, METRICS_PATH
+from tests.support.wait import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,4 +60,37 @@ def test_healthz_reports_the_database(offline_bot: OfflineBot) -> None:
     with urllib.request.urlopen(offline_bot.server.url + HEALTH_PATH, timeout=5) as reply:
         body = json.loads(reply.read())
     assert reply.status == 200 and body["ok"] is True
-    assert "MariaDB" in body["database"]
+    assert "MariaDB" in body["database"] and body["slack"] == "token accepted by Test"
+
+
+def test_metrics_are_exposed(offline_bot: OfflineBot) -> None:
+    offline_bot.driver.click("vault_approve_restore", "no-such-plan")
+    wait_until(
+        lambda: offline_bot.runtime.deps.metrics.refused_approvals._value.get() == 1,
+        what="the refusal counted",
+    )
+    with urllib.request.urlopen(offline_bot.server.url + METRICS_PATH, timeout=5) as reply:
+        text = reply.read().decode()
+    for name in (
+        "flightvault_alerts_posted_total",
+        "flightvault_detection_latency_seconds_bucket",
+        "flightvault_finder_duration_seconds_count",
+        "flightvault_restore_duration_seconds",
+        "flightvault_poll_errors_total",
+    ):
+        assert name in text
+    assert "flightvault_refused_clicks_total 1.0" in text
+
+
+def test_compose_agrees_with_the_dockerfile_and_the_code() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    bot = compose["services"]["flightvault"]
+    assert bot["command"] == ["flightvault", "serve", "--http"]
+    assert bot["ports"] == ["3000:3000"] and bot["environment"]["PORT"] == "3000"
+    assert bot["environment"]["VAULT_DATABASE_URL"].startswith("mariadb+mariadbconnector://")
+    assert compose["services"]["seed"]["command"] == ["flightvault", "seed-demo"]
+    assert compose["services"]["mariadb"]["image"].startswith("mariadb:10.11")
+    from bot.cli import build_parser
+
+    parsed = build_parser().parse_args(["serve", "--http"])
+    assert parsed.http and parsed.port is None  # PORT from the environment, default 3000

@@ -1,0 +1,74 @@
+"""``flightvault serve --http`` as a real process: answers, reports health, stops on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bot.offline.webapi import FakeSlackAPI
+from tests.support.wait import wait_until
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as reply:
+            return reply.status, reply.read()
+    except OSError:
+        return 0, b""
+
+
+def test_serve_http_health_metrics_and_sigterm(database_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    with FakeSlackAPI(token="xoxb-serve-test") as slack:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VAULT_"))}
+        env.update(
+            SLACK_BOT_TOKEN="xoxb-serve-test",
+            SLACK_SIGNING_SECRET="s3cret",
+            SLACK_API_URL=slack.base_url,
+            VAULT_DATABASE_URL=database_url,
+            VAULT_ALERT_CHANNEL="C0INCIDENT",
+            VAULT_APPROVERS="U0ALICE,U0BOB",
+            VAULT_STATE_URL=f"sqlite:///{tmp_path}/state.db",
+            PORT=str(port),
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            status, body = wait_until(
+                lambda: (r := get(f"http://127.0.0.1:{port}/healthz"))[0] and r,
+                timeout=30,
+                what="the server",
+            )
+            health = json.loads(body)
+            assert status == 200 and health["ok"] and "MariaDB" in health["database"]
+            assert b"flightvault_alerts_posted_total" in get(f"http://127.0.0.1:{port}/metrics")[1]
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=20) == 0
+            assert time.monotonic() - started < 15
+        finally:
+            if process.poll() is None:
+                process.kill()
+        output = ""
+        if process.stdout is not None:
+            output = process.stdout.read().decode()
+            process.stdout.close()
+        assert "Traceback" not in output and "s3cret" not in output
