@@ -19,7 +19,7 @@ from core.finder import DEFAULT_WINDOW, find_restore_point
 from core.incident_rows import incident_rows, incident_tables
 from core.state.store import Incident
 from core.timeutil import ONE_MICROSECOND
-from handlers.commands.common import save_finding
+from handlers.commands.common import save_finding, upload_timeline
 from handlers.reporting import reported
 
 Listener = Callable[..., None]
@@ -67,6 +67,9 @@ def _find(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
     finding_id = save_finding(deps, finding, incident.id)
     message = finder_message(finding, finding_id)
     client.chat_update(channel=searching["channel"], ts=searching["ts"], **message.as_kwargs())
+    upload_timeline(
+        deps, client, finding, searching["channel"], incident.root_ts or searching["ts"]
+    )
 
 
 def on_show_full_diff(deps: Deps) -> Listener:

@@ -7,13 +7,16 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from slack_bolt import Ack
+from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.render.chart import timeline_png
 from bot.render.finder import searching_message
 from core.catalogue import Catalogue, load_catalogue
 from core.errors import VaultError
 from core.finder import Finding
 from core.history import event_to_json, server_now
+from core.timeline import row_count_timeline
 
 T = TypeVar("T")
 
@@ -57,4 +60,25 @@ def save_finding(deps: Deps, finding: Finding, incident_id: str | None = None) -
         restore_point=finding.restore_point,
         damage=[event_to_json(e) for e in finding.damage],
         incident_id=incident_id,
+    )
+
+
+def upload_timeline(
+    deps: Deps, client: WebClient, finding: Finding, channel: str, thread_ts: str
+) -> None:
+    """The finder's picture: row count over the window, damage and restore point marked."""
+    with deps.engine.connect() as conn:
+        points = row_count_timeline(
+            conn,
+            load_catalogue(conn),
+            finding.table,
+            since=finding.window[0] if finding.window else finding.restore_point,
+        )
+    png = timeline_png(finding.table, points, finding.damage[0].instant, finding.restore_point)
+    client.files_upload_v2(
+        channel=channel,
+        thread_ts=thread_ts,
+        content=png,
+        filename=f"{finding.table}-timeline.png",
+        title=f"{finding.table}: rows over time",
     )

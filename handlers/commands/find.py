@@ -11,7 +11,7 @@ from bot.commands import parse_find
 from bot.deps import Deps
 from bot.render.finder import finder_message
 from core.finder import find_restore_point
-from handlers.commands.common import accept, destination, save_finding
+from handlers.commands.common import accept, destination, save_finding, upload_timeline
 from handlers.reporting import reported
 
 
@@ -42,5 +42,7 @@ def handle(
         where, incident_id = destination(deps, request.table, command, now)
         deps.metrics.finder_duration.observe(finding.seconds)
         finding_id = save_finding(deps, finding, incident_id)
-        client.chat_postMessage(**where, **finder_message(finding, finding_id).as_kwargs())
+        posted = client.chat_postMessage(**where, **finder_message(finding, finding_id).as_kwargs())
         respond(delete_original=True)
+        thread = where.get("thread_ts") or posted["ts"]
+        upload_timeline(deps, client, finding, posted["channel"], thread)

@@ -48,6 +48,10 @@ def test_find_posts_the_restore_point_and_removes_searching(
     assert "`trips`: 300 rows deleted (ON DELETE CASCADE)" in text
     (tidy,) = wait_until(lambda: responses(bot), what="searching removed")
     assert tidy.params.get("delete_original") in (True, "true")
+    (chart,) = wait_until(lambda: [c for c in bot.slack.calls if c.kind == "upload"], what="chart")
+    assert chart.params["data"].startswith(b"\x89PNG") and chart.params["bytes"] > 10_000
+    (done,) = bot.slack.wait_for("files.completeUploadExternal")
+    assert done.params["thread_ts"] == answer.params.get("ts", done.params["thread_ts"])
 
 
 @pytest.mark.parametrize(
