@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from slack_bolt.request import BoltRequest
 from sqlalchemy.engine import Engine
 
 from bot.offline.harness import OfflineBot
+from bot.offline.webapi import FakeSlackAPI
+from bot.runtime import build_runtime
+from bot.settings import Settings
 from tests.core.detect_schema import STATIONS
 from tests.support.sql import run_sql
 from tests.support.wait import wait_until
@@ -53,3 +59,42 @@ def test_status_dismiss_watch_unwatch(database_url: str, engine: Engine) -> None
         wait_until(lambda: (r := bot.runtime.loop.last_report) and r.full_read, what="a read")
         assert len(bot.slack.calls_to("chat.postMessage")) == 1
         assert bot.driver.slash("watch trips").json()["text"] == "`trips` is now watched."
+
+
+def test_audit_of_an_unknown_incident(offline_bot: OfflineBot) -> None:
+    text = offline_bot.driver.slash("audit deadbeef00").json()["text"]
+    assert text == "There is no incident `deadbeef00`; `/vault audit` shows recent actions."
+    assert (
+        offline_bot.driver.slash("audit").json()["text"]
+        == "No audit entries for recent actions yet."
+    )
+
+
+def test_socket_mode_dispatch_answers_without_signatures(database_url: str, tmp_path: Path) -> None:
+    with FakeSlackAPI(token="xoxb-socket") as slack:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            slack_bot_token="xoxb-socket",
+            slack_app_token="xapp-socket",
+            vault_database_url=database_url,
+            vault_alert_channel="C0INCIDENT",
+            vault_approvers=["U0ALICE"],
+            vault_state_url=f"sqlite:///{tmp_path}/s.db",
+            slack_api_url=slack.base_url,
+        )
+        settings.require_slack("socket")  # Socket Mode needs no signing secret
+        runtime = build_runtime(settings, socket_mode=True)
+        try:
+            body = {
+                "command": "/vault",
+                "text": "help",
+                "user_id": "U0ALICE",
+                "channel_id": "C0INCIDENT",
+                "team_id": "T0TEST",
+                "response_url": slack.response_url("socket"),
+            }
+            response = runtime.app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+        finally:
+            runtime.close()
+    assert response.status == 200
+    assert "/vault find <table>" in response.body
