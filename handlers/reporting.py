@@ -9,10 +9,12 @@ as its sentence, anything else as an error ID, always privately.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from slack_bolt import Respond
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
 
 from bot.errors import log_unexpected, unexpected_sentence
 from core.errors import VaultError
@@ -30,3 +32,17 @@ def reported(respond: Respond, *, what: str, replace: bool = False) -> Iterator[
     except Exception:
         ref = log_unexpected(log, what)
         respond(text=unexpected_sentence(ref), response_type="ephemeral", replace_original=replace)
+
+
+Work = Callable[[dict[str, Any], WebClient], None]
+
+
+def after_ack(what: str, work: Work) -> Callable[..., None]:
+    """A button listener: ack at once, then ``work(body, client)``, failures answered privately."""
+
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        with reported(respond, what=what):
+            work(body, client)
+
+    return listener

@@ -6,7 +6,6 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
@@ -20,7 +19,7 @@ from core.incident_rows import incident_rows, incident_tables
 from core.state.store import Incident
 from core.timeutil import ONE_MICROSECOND
 from handlers.commands.common import save_finding, upload_timeline
-from handlers.reporting import reported
+from handlers.reporting import after_ack
 
 Listener = Callable[..., None]
 
@@ -37,13 +36,7 @@ def _incident(deps: Deps, body: dict[str, Any]) -> Incident:
 
 def on_find_restore_point(deps: Deps) -> Listener:
     """The same finder as ``/vault find``, bounded to the incident, answered in its thread."""
-
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        with reported(respond, what="finding a restore point"):
-            _find(deps, body, client)
-
-    return listener
+    return after_ack("finding a restore point", lambda body, client: _find(deps, body, client))
 
 
 def _find(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
@@ -73,12 +66,7 @@ def _find(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
 
 
 def on_show_full_diff(deps: Deps) -> Listener:
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        with reported(respond, what="showing the full diff"):
-            _full_diff(deps, body, client)
-
-    return listener
+    return after_ack("showing the full diff", lambda body, client: _full_diff(deps, body, client))
 
 
 def _full_diff(deps: Deps, body: dict[str, Any], client: WebClient) -> None:

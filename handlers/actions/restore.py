@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot import restore_flow
 from bot.deps import Deps
 from core.errors import InvalidInput
-from handlers.reporting import reported
+from handlers.reporting import after_ack
 
 Listener = Callable[..., None]
 
@@ -28,44 +27,35 @@ def _thread(body: dict[str, Any]) -> dict[str, str]:
 
 
 def on_preview(deps: Deps) -> Listener:
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        with reported(respond, what="previewing a restore"):
-            restore_flow.preview_finding(
-                deps, client, _value(body), body["user"]["id"], _thread(body)
-            )
+    def work(body: dict[str, Any], client: WebClient) -> None:
+        user = body["user"]["id"]
+        restore_flow.preview_finding(deps, client, _value(body), user, _thread(body))
 
-    return listener
+    return after_ack("previewing a restore", work)
 
 
 def on_preview_to_here(deps: Deps) -> Listener:
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        with reported(respond, what="previewing a restore to an instant"):
-            saved = deps.store.view(_value(body))
-            if saved is None:
-                raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
-            table, instant = saved
-            restore_flow.preview_to_instant(
-                deps, client, table, instant, body["user"]["id"], _thread(body)
-            )
+    def work(body: dict[str, Any], client: WebClient) -> None:
+        saved = deps.store.view(_value(body))
+        if saved is None:
+            raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
+        table, instant = saved
+        restore_flow.preview_to_instant(
+            deps, client, table, instant, body["user"]["id"], _thread(body)
+        )
 
-    return listener
+    return after_ack("previewing a restore to an instant", work)
 
 
 def on_decision(deps: Deps, action: str) -> Listener:
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        with reported(respond, what=f"handling {action}"):
-            restore_flow.decide(deps, client, action, _value(body), body["user"]["id"])
+    def work(body: dict[str, Any], client: WebClient) -> None:
+        restore_flow.decide(deps, client, action, _value(body), body["user"]["id"])
 
-    return listener
+    return after_ack(f"handling {action}", work)
 
 
 def on_undo(deps: Deps) -> Listener:
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        with reported(respond, what="previewing an undo"):
-            restore_flow.preview_undo(deps, client, _value(body), body["user"]["id"])
+    def work(body: dict[str, Any], client: WebClient) -> None:
+        restore_flow.preview_undo(deps, client, _value(body), body["user"]["id"])
 
-    return listener
+    return after_ack("previewing an undo", work)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
@@ -13,16 +12,13 @@ from bot.render.timetravel import timetravel_message
 from core.catalogue import load_catalogue
 from core.errors import InvalidInput
 from core.timetravel import travel
-from handlers.reporting import reported
+from handlers.reporting import after_ack
 
 
 def step(deps: Deps, *, forward: bool) -> Callable[..., None]:
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        with reported(respond, what="stepping through time"):
-            _step(deps, body, client, forward)
-
-    return listener
+    return after_ack(
+        "stepping through time", lambda body, client: _step(deps, body, client, forward)
+    )
 
 
 def _step(deps: Deps, body: dict[str, Any], client: WebClient, forward: bool) -> None:
