@@ -6,12 +6,14 @@ watched database is reachable. Everything else is 404.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -46,12 +48,44 @@ def make_wsgi(
             body = json.dumps(status).encode()
             start_response(code, [("Content-Type", "application/json")])
             return [body]
+        if path == EVENTS_PATH and method == "POST":
+            refusal = _screen(environ)
+            if refusal is not None:
+                start_response(refusal, [("Content-Type", "text/plain")])
+                return [refusal.encode()]
         if path == METRICS_PATH and method == "GET" and metrics is not None:
             start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4")])
             return [metrics()]
         return bolt(environ, start_response)
 
     return wsgi
+
+
+def _screen(environ: dict[str, Any]) -> str | None:
+    """Refuse what no Slack request looks like, before Bolt or any handler runs.
+
+    Too large a body, or an interactive ``payload`` that is not a JSON object:
+    one log line, an HTTP error, nothing else. The body is put back for Bolt.
+    """
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = -1
+    if length < 0 or length > MAX_BODY:
+        log.warning("refused a request to %s: body of %s bytes", EVENTS_PATH, length)
+        return "413 Payload Too Large"
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    if b"payload=" in body[:16] or b"&payload=" in body:
+        raw = parse_qs(body.decode("utf-8", "replace")).get("payload", [""])[0]
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            log.warning("refused a request to %s: payload is not a JSON object", EVENTS_PATH)
+            return "400 Bad Request"
+    return None
 
 
 class Health:

@@ -1,0 +1,191 @@
+"""Malformed and hostile input: a clear answer each, nothing raised, nothing changed, no SQL.
+
+The database's general log is switched on for the corpus: none of the hostile
+text may appear in any statement the server received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot.ids import Action
+from bot.offline.harness import OfflineBot
+from bot.offline.webapi import Call
+from tests.core.detect_schema import STATIONS
+from tests.support.sql import run_sql
+from tests.support.wait import wait_until
+
+SLASH = [
+    "frobnicate",
+    "drop table stations",
+    "FIND stations",
+    "find",
+    "find stations; DROP TABLE trips",
+    "find `stations`",
+    "find 'stations'",
+    'find "stations"',
+    "find stations`; DROP TABLE trips; --",
+    "find stations' OR '1'='1",
+    "find Stations",
+    "find STATIONS",
+    "find ѕtations",
+    "find stаtions",
+    "find stations\u200b",
+    "find mysql.user",
+    "find information_schema.tables",
+    "find ../stations",
+    "find *",
+    "find %",
+    "find stations since 999999d",
+    "find stations since -5m",
+    "find stations since 2099-01-01",
+    "find stations before 1970-01-01",
+    "find stations before tomorrow",
+    "find stations check nonexistent",
+    "find stations check count check fk",
+    "find stations since",
+    "find stations since 5 parsecs",
+    "find " + "a" * 300,
+    "x" * 600,
+    "at stations 1999-01-01",
+    "at stations 2099-01-01",
+    "at stations <!date^99999999999^{date}|later>",
+    "at nope now",
+    "at stations now; DROP TABLE trips",
+    "audit '; DROP TABLE fv_audit; --",
+    "audit ../../etc/passwd",
+    "dismiss",
+    "dismiss 0000000000000000000",
+    "dismiss ' OR 1=1 --",
+    "watch",
+    "watch stations; DROP TABLE trips",
+    "unwatch mysql.user",
+    "unwatch information_schema.TABLES",
+    "help me",
+    "find stations since 1h before 2h",
+    "find stations since 2026-13-45",
+    "at stations 25:61",
+    "find \x00stations",
+    "find stations\n; DROP TABLE trips",
+    "🙂",
+    "find 🙂",
+    "find stations check `fare`",
+    "find stations check fare; DROP TABLE trips",
+    "find stations check count' --",
+    "at `stations` now",
+    "find SELECT",
+    "find NULL",
+    "status; DROP TABLE trips",
+]
+HOSTILE = (
+    "DROP TABLE",
+    "OR '1'='1",
+    "OR 1=1",
+    "../",
+    "\u0455tations",
+    "st\u0430tions",
+    "etc/passwd",
+)
+FORGED = ["", "0" * 16, "'; DROP TABLE fv_plans; --", "../../", "z" * 3000, "6e1d2f3a4b5c6d7e"]
+BUTTONS = [a for a in Action]
+
+
+def checksum(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text("CHECKSUM TABLE stations, trips, notes"))]
+
+
+@pytest.fixture
+def general_log(engine: Engine) -> Iterator[None]:
+    with engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT @@GLOBAL.general_log, @@GLOBAL.log_output")).one()
+        conn.execute(sa.text("SET GLOBAL log_output = 'TABLE'"))
+        conn.execute(sa.text("TRUNCATE TABLE mysql.general_log"))
+        conn.execute(sa.text("SET GLOBAL general_log = 1"))
+    try:
+        yield
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SET GLOBAL general_log = :v"), {"v": int(before[0])})
+            conn.execute(sa.text("SET GLOBAL log_output = :v"), {"v": before[1]})
+
+
+def answers(bot: OfflineBot) -> list[str]:
+    return [
+        str(c.params.get("text") or "")
+        for c in bot.slack.calls
+        if c.kind == "response" and c.params.get("text")
+    ]
+
+
+def test_corpus(database_url: str, engine: Engine, general_log: None) -> None:
+    run_sql(engine, *STATIONS, "CREATE TABLE notes (id INT PRIMARY KEY)")
+    run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+    with OfflineBot(database_url) as bot:
+        executed = _executed_plan(bot)
+        before = checksum(engine)
+        inputs = 0
+        for text in SLASH:
+            seen = len(bot.slack.calls)
+            reply = bot.driver.slash(text)
+            inputs += 1
+            assert reply.status == 200, text
+            said = reply.json().get("text", "")
+            assert said and "Traceback" not in said and "Something went wrong" not in said, text
+            if said.startswith(("Searching", "Gathering")):
+                wait_until(
+                    lambda s=seen: any(c.kind == "response" for c in bot.slack.calls[s:]),
+                    what=f"an answer to {text!r}",
+                )
+        for action in BUTTONS:
+            for value in [*FORGED, executed]:
+                assert bot.driver.click(action.value, value).status == 200
+                inputs += 1
+        wait_until(
+            lambda: len(answers(bot)) >= len(BUTTONS) * len(FORGED),
+            timeout=30,
+            what="every forged click answered",
+        )
+        for said in answers(bot):
+            assert "Something went wrong" not in said and "Traceback" not in said, said
+        assert any("already been carried out" in s for s in answers(bot))
+        assert checksum(engine) == before
+    assert inputs >= 60
+    with engine.connect() as conn:
+        logged = (
+            conn.execute(sa.text("SELECT CONVERT(argument USING utf8mb4) FROM mysql.general_log"))
+            .scalars()
+            .all()
+        )
+    assert len(logged) > 100, "the general log recorded the corpus run"
+    assert any("FOR SYSTEM_TIME" in text for text in logged)
+    for text in logged:
+        for marker in HOSTILE:
+            assert marker not in text, f"{marker!r} reached the server: {text[:200]}"
+
+
+def _executed_plan(bot: OfflineBot) -> str:
+    """A restore run to completion, so a late approval of it can be refused."""
+    bot.driver.slash("find stations")
+    found: Call = wait_until(
+        lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Restore point" in c.text],
+        what="finder",
+    )[0]
+    value = next(e["value"] for b in found.blocks if b["type"] == "actions" for e in b["elements"])
+    bot.driver.click(Action.PREVIEW_RESTORE.value, value)
+    preview = wait_until(
+        lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Restore preview" in c.text],
+        what="preview",
+    )[0]
+    plan_id = next(
+        e["value"] for b in preview.blocks if b["type"] == "actions" for e in b["elements"]
+    )
+    bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE")
+    wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "requested", what="r")
+    bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
+    wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "executed", what="x")
+    return plan_id
