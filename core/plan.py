@@ -29,6 +29,7 @@ from core.catalogue import Catalogue, TableInfo
 from core.errors import VaultError
 from core.history import ChangeEvent, period_value
 from core.impact import count_dangling
+from core.privileges import grantee, missing_restore_privileges
 from core.timeutil import fmt_instant, from_db
 
 _TABLES = sa.table(
@@ -332,6 +333,13 @@ def build_plan(
     if not raw:
         raise PlanRefused("Those statements left nothing to restore in versioned tables.")
     touched = {s.table for s in raw}
+    missing = missing_restore_privileges(conn, catalogue.schema, touched)
+    if missing:
+        who = grantee(conn)
+        raise PlanRefused(
+            f"FlightVault's database account {who} can watch but not restore: it needs "
+            f"GRANT {', '.join(missing)} ON `{catalogue.schema}`.* TO {who}. Nothing changed."
+        )
     check_no_ddl_since(conn, catalogue, touched, min(e.instant for e in events))
     steps, digest = [], hashlib.sha256()
     for step in _order(catalogue, raw):

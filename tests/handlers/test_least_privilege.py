@@ -1,0 +1,92 @@
+"""A watch-only account alerts and finds but cannot restore; the restore account needs only
+SELECT, INSERT, UPDATE, DELETE and CREATE TEMPORARY TABLES."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine, make_url
+
+from bot.ids import Action
+from bot.offline.harness import OfflineBot
+from bot.offline.webapi import Call
+from tests.core.detect_schema import STATIONS
+from tests.support.sql import run_sql
+from tests.support.wait import wait_until
+
+
+@pytest.fixture
+def account(engine: Engine, database_url: str) -> Iterator[tuple[str, str, str]]:
+    user, password = f"fv_{secrets.token_hex(4)}", secrets.token_hex(10)
+    run_sql(engine, *STATIONS, f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+    schema = make_url(database_url).database
+    url = make_url(database_url).set(username=user, password=password)
+    try:
+        yield user, str(schema), url.render_as_string(hide_password=False)
+    finally:
+        run_sql(engine, f"DROP USER '{user}'@'%'")
+
+
+def preview(bot: OfflineBot) -> None:
+    bot.driver.slash("find stations")
+    found: Call = wait_until(
+        lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Restore point" in c.text],
+        what="finder",
+    )[0]
+    value = next(e["value"] for b in found.blocks if b["type"] == "actions" for e in b["elements"])
+    bot.driver.click(Action.PREVIEW_RESTORE.value, value)
+
+
+def test_watch_only_account_alerts_finds_and_is_refused_restore(
+    engine: Engine, account: tuple[str, str, str], tmp_path: Path
+) -> None:
+    user, schema, url = account
+    run_sql(engine, f"GRANT SELECT ON `{schema}`.* TO '{user}'@'%'")
+    with OfflineBot(url, watch=True, vault_state_url=f"sqlite:///{tmp_path}/s.db") as bot:
+        wait_until(lambda: bot.store.watermark(source=bot.runtime.deps.source), what="start")
+        run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+        bot.slack.wait_for("chat.postMessage")  # the alert
+        preview(bot)
+        refusal = wait_until(
+            lambda: [
+                c
+                for c in bot.slack.calls
+                if c.kind == "response" and "can watch but not restore" in str(c.params.get("text"))
+            ],
+            what="the refusal",
+        )[0]
+    text = refusal.params["text"]
+    assert f"GRANT INSERT, UPDATE, DELETE, CREATE TEMPORARY TABLES ON `{schema}`.*" in text
+    assert refusal.params["response_type"] == "ephemeral"
+
+
+def test_restore_account_needs_only_the_documented_grants(
+    engine: Engine, account: tuple[str, str, str], tmp_path: Path
+) -> None:
+    user, schema, url = account
+    run_sql(
+        engine,
+        f"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE TEMPORARY TABLES"
+        f" ON `{schema}`.* TO '{user}'@'%'",
+    )
+    run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+    with OfflineBot(url, vault_state_url=f"sqlite:///{tmp_path}/s.db") as bot:
+        preview(bot)
+        shown = wait_until(
+            lambda: [
+                c for c in bot.slack.calls_to("chat.postMessage") if "Restore preview" in c.text
+            ],
+            what="preview",
+        )[0]
+        plan_id = next(
+            e["value"] for b in shown.blocks if b["type"] == "actions" for e in b["elements"]
+        )
+        bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE")
+        wait_until(
+            lambda: (p := bot.store.plan(plan_id)) and p.state.value == "requested", what="r"
+        )
+        bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
+        wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "executed", what="x")
