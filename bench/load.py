@@ -135,7 +135,7 @@ def main() -> None:
             executed = [e for e in bot.store.audit_trail(limit=1000) if e["action"] == "executed"]
     print(
         f"{args.commands} slash commands and {args.clicks} button clicks fired at once over "
-        "signed HTTP (waitress, 8 threads):"
+        "signed HTTP (waitress, 32 threads):"
     )
     print(f"  commands: {percentiles(result.commands)}")
     print(f"  clicks:   {percentiles(result.clicks)}")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from bot.metrics import Metrics
 from bot.settings import Settings
+from core.catalogue import Catalogue, load_catalogue
 from core.db import describe_url
 from core.state.store import StateStore
 
@@ -18,6 +22,23 @@ class Deps:
     engine: Engine
     store: StateStore
     metrics: Metrics = field(default_factory=Metrics)
+    workers: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(16, thread_name_prefix="work")
+    )
+    _catalogue: list[Any] = field(default_factory=lambda: [None, 0.0], repr=False)
+
+    def catalogue(self, *, max_age: float = 30.0) -> Catalogue:
+        """The catalogue for validating input before the ack, reloaded every ``max_age`` s.
+
+        Queries themselves always use a fresh catalogue; this one only answers
+        "is there such a table?" quickly.
+        """
+        cached, loaded = self._catalogue
+        if cached is None or time.monotonic() - loaded > max_age:
+            with self.engine.connect() as conn:
+                cached = load_catalogue(conn)
+            self._catalogue[:] = [cached, time.monotonic()]
+        return cached  # type: ignore[no-any-return]
 
     @property
     def source(self) -> str:

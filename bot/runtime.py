@@ -33,16 +33,17 @@ class Runtime:
         than this loses its connection mid-transaction, and MariaDB rolls it back."""
         self.loop.shutdown()
         self.listeners.shutdown(wait=True)
+        self.deps.workers.shutdown(wait=True)
         self.deps.store.dispose()
         self.deps.engine.dispose()
 
 
 def build_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
-    engine = make_engine(settings.database_url())
+    engine = make_engine(settings.database_url(), pool_size=10, max_overflow=30)
     store = StateStore.from_url(settings.vault_state_url)
     store.create_tables()
     deps = Deps(settings, engine, store)
-    listeners = ThreadPoolExecutor(16, thread_name_prefix="listener")
+    listeners = ThreadPoolExecutor(32, thread_name_prefix="listener")
     app = create_app(deps, socket_mode=socket_mode, executor=listeners)
     assert settings.vault_alert_channel is not None
     watcher = Watcher(

@@ -125,7 +125,7 @@ class HttpServer:
             wsgi,
             host=host,
             port=port,
-            threads=8,
+            threads=32,
             max_request_body_size=MAX_BODY,
             ident="flightvault",
             clear_untrusted_proxy_headers=True,

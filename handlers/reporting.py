@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from typing import Any
 
@@ -37,12 +38,22 @@ def reported(respond: Respond, *, what: str, replace: bool = False) -> Iterator[
 Work = Callable[[dict[str, Any], WebClient], None]
 
 
-def after_ack(what: str, work: Work) -> Callable[..., None]:
-    """A button listener: ack at once, then ``work(body, client)``, failures answered privately."""
+def after_ack(workers: Executor, what: str, work: Work) -> Callable[..., None]:
+    """A button listener: ack at once, then ``work(body, client)`` on a worker thread.
+
+    Handing the work off keeps Bolt's listener threads free to ack the next
+    requests within Slack's 3 seconds, however slow the work is.
+    """
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        with reported(respond, what=what):
-            work(body, client)
+        workers.submit(run_reported, respond, what, work, body, client)
 
     return listener
+
+
+def run_reported(
+    respond: Respond, what: str, work: Callable[..., None], *args: Any, replace: bool = False
+) -> None:
+    with reported(respond, what=what, replace=replace):
+        work(*args)

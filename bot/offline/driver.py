@@ -117,3 +117,6 @@ class SlackDriver:
                 return Reply(response.status, text, time.monotonic() - start)
         except urllib.error.HTTPError as err:
             return Reply(err.code, err.read().decode(), time.monotonic() - start)
+        except (urllib.error.URLError, ConnectionError) as err:
+            # The server hung up (e.g. on an oversized body) before answering: status 0.
+            return Reply(0, str(err), time.monotonic() - start)

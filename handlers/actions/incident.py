@@ -36,7 +36,9 @@ def _incident(deps: Deps, body: dict[str, Any]) -> Incident:
 
 def on_find_restore_point(deps: Deps) -> Listener:
     """The same finder as ``/vault find``, bounded to the incident, answered in its thread."""
-    return after_ack("finding a restore point", lambda body, client: _find(deps, body, client))
+    return after_ack(
+        deps.workers, "finding a restore point", lambda body, client: _find(deps, body, client)
+    )
 
 
 def _find(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
@@ -66,7 +68,9 @@ def _find(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
 
 
 def on_show_full_diff(deps: Deps) -> Listener:
-    return after_ack("showing the full diff", lambda body, client: _full_diff(deps, body, client))
+    return after_ack(
+        deps.workers, "showing the full diff", lambda body, client: _full_diff(deps, body, client)
+    )
 
 
 def _full_diff(deps: Deps, body: dict[str, Any], client: WebClient) -> None:

@@ -31,7 +31,7 @@ def on_preview(deps: Deps) -> Listener:
         user = body["user"]["id"]
         restore_flow.preview_finding(deps, client, _value(body), user, _thread(body))
 
-    return after_ack("previewing a restore", work)
+    return after_ack(deps.workers, "previewing a restore", work)
 
 
 def on_preview_to_here(deps: Deps) -> Listener:
@@ -44,18 +44,18 @@ def on_preview_to_here(deps: Deps) -> Listener:
             deps, client, table, instant, body["user"]["id"], _thread(body)
         )
 
-    return after_ack("previewing a restore to an instant", work)
+    return after_ack(deps.workers, "previewing a restore to an instant", work)
 
 
 def on_decision(deps: Deps, action: str) -> Listener:
     def work(body: dict[str, Any], client: WebClient) -> None:
         restore_flow.decide(deps, client, action, _value(body), body["user"]["id"])
 
-    return after_ack(f"handling {action}", work)
+    return after_ack(deps.workers, f"handling {action}", work)
 
 
 def on_undo(deps: Deps) -> Listener:
     def work(body: dict[str, Any], client: WebClient) -> None:
         restore_flow.preview_undo(deps, client, _value(body), body["user"]["id"])
 
-    return after_ack("previewing an undo", work)
+    return after_ack(deps.workers, "previewing an undo", work)

@@ -17,7 +17,9 @@ from handlers.reporting import after_ack
 
 def step(deps: Deps, *, forward: bool) -> Callable[..., None]:
     return after_ack(
-        "stepping through time", lambda body, client: _step(deps, body, client, forward)
+        deps.workers,
+        "stepping through time",
+        lambda body, client: _step(deps, body, client, forward),
     )
 
 

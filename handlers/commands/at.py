@@ -12,7 +12,7 @@ from bot.deps import Deps
 from bot.render.timetravel import timetravel_message
 from core.timetravel import travel
 from handlers.commands.common import accept, destination
-from handlers.reporting import reported
+from handlers.reporting import run_reported
 
 
 def handle(
@@ -28,10 +28,13 @@ def handle(
     if accepted is None:
         return
     catalogue, now, (table, instant) = accepted
-    with reported(respond, what="travelling in time", replace=True):
+
+    def work() -> None:
         with deps.engine.connect() as conn:
             view = travel(conn, catalogue, table, instant)
         view_id = deps.store.save_view(source=deps.source, table=table, instant=view.instant)
         where, _incident = destination(deps, table, command, now)
         client.chat_postMessage(**where, **timetravel_message(view, view_id).as_kwargs())
         respond(delete_original=True)
+
+    deps.workers.submit(run_reported, respond, "travelling in time", work, replace=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from slack_bolt import Ack
@@ -15,7 +15,7 @@ from bot.render.finder import searching_message
 from core.catalogue import Catalogue, load_catalogue
 from core.errors import VaultError
 from core.finder import Finding
-from core.history import event_to_json, server_now
+from core.history import event_to_json
 from core.timeline import row_count_timeline
 
 T = TypeVar("T")
@@ -29,8 +29,7 @@ def accept(
     Returns None when the command was refused (already answered).
     """
     try:
-        with deps.engine.connect() as conn:
-            catalogue, now = load_catalogue(conn), server_now(conn)
+        catalogue, now = deps.catalogue(), datetime.now(UTC)
         parsed = parse(now)
         catalogue.watchable(table_of(parsed))
     except VaultError as exc:

@@ -12,7 +12,7 @@ from bot.deps import Deps
 from bot.render.finder import finder_message
 from core.finder import find_restore_point
 from handlers.commands.common import accept, destination, save_finding, upload_timeline
-from handlers.reporting import reported
+from handlers.reporting import run_reported
 
 
 def handle(
@@ -28,7 +28,8 @@ def handle(
     if accepted is None:
         return
     catalogue, now, request = accepted
-    with reported(respond, what="finding the restore point", replace=True):
+
+    def work() -> None:
         with deps.engine.connect() as conn:
             finding = find_restore_point(
                 conn,
@@ -46,3 +47,5 @@ def handle(
         respond(delete_original=True)
         thread = where.get("thread_ts") or posted["ts"]
         upload_timeline(deps, client, finding, posted["channel"], thread)
+
+    deps.workers.submit(run_reported, respond, "finding the restore point", work, replace=True)

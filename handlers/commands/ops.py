@@ -14,27 +14,32 @@ from core.catalogue import load_catalogue
 from core.errors import VaultError
 from core.finder import first_version
 from core.state.store import IncidentStatus
-from handlers.reporting import reported
+from handlers.reporting import run_reported
 
 NOT_ALLOWED = "Only people listed in VAULT_APPROVERS can {what}. Nothing changed."
 
 
 def status(*, ack: Ack, deps: Deps, respond: Respond, **_: Any) -> None:
     ack(response_type="ephemeral", text="Gathering FlightVault's status…")
-    with reported(respond, what="reporting status", replace=True):
-        skipped = deps.store.unwatched_tables(source=deps.source)
-        with deps.engine.connect() as conn:
-            catalogue = load_catalogue(conn)
-            tables = [
-                (t.name, first_version(conn, t), t.name not in skipped) for t in catalogue.watched()
-            ]
-        message = status_message(
-            tables,
-            deps.store.open_incidents(source=deps.source),
-            deps.store.pending_plans(source=deps.source),
-            deps.store.last_read(source=deps.source),
-        )
-        respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+    deps.workers.submit(
+        run_reported, respond, "reporting status", _status, deps, respond, replace=True
+    )
+
+
+def _status(deps: Deps, respond: Respond) -> None:
+    skipped = deps.store.unwatched_tables(source=deps.source)
+    with deps.engine.connect() as conn:
+        catalogue = load_catalogue(conn)
+        tables = [
+            (t.name, first_version(conn, t), t.name not in skipped) for t in catalogue.watched()
+        ]
+    message = status_message(
+        tables,
+        deps.store.open_incidents(source=deps.source),
+        deps.store.pending_plans(source=deps.source),
+        deps.store.last_read(source=deps.source),
+    )
+    respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
 
 
 def dismiss(
