@@ -61,5 +61,6 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         store=store,
         probe_interval=settings.vault_probe_interval,
         metrics=deps.metrics,
+        lease_ttl=settings.vault_lease_ttl,
     )
     return Runtime(deps, app, loop, listeners)

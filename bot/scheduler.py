@@ -39,8 +39,10 @@ class WatchLoop:
         store: StateStore,
         probe_interval: float,
         metrics: Metrics | None = None,
+        lease_ttl: float = LEASE_TTL,
     ) -> None:
         self.metrics = metrics or Metrics()
+        self.lease_ttl = lease_ttl
         self.watcher = watcher
         self.deliverer = deliverer
         self.store = store
@@ -69,6 +71,17 @@ class WatchLoop:
         )
         self._scheduler.start()
 
+    @property
+    def leader(self) -> bool:
+        return time.monotonic() < self._lease_until
+
+    def halt(self) -> None:
+        """Stop ticking without releasing the lease: how a crashed replica looks to the others."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+        self._lease_until = 0.0
+
     def shutdown(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
@@ -92,13 +105,13 @@ class WatchLoop:
         self._failures = 0
 
     def _leader(self, now: float) -> bool:
-        if now < self._lease_until - LEASE_TTL / 2:
+        if now < self._lease_until - self.lease_ttl / 2:
             return True
         if now < self._next_lease_try and not self._lease_until:
             return False
         self._next_lease_try = now + 1.0
-        if self.store.try_lease(name=LEASE, holder=self.holder, ttl=LEASE_TTL):
-            self._lease_until = now + LEASE_TTL
+        if self.store.try_lease(name=LEASE, holder=self.holder, ttl=self.lease_ttl):
+            self._lease_until = now + self.lease_ttl
             return True
         self._lease_until = 0.0
         return False

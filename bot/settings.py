@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     vault_group_window: float = Field(120.0, ge=0, le=86_400)
     vault_commit_grace: float = Field(10.0, ge=0, le=3_600)
     vault_tables: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    vault_lease_ttl: float = Field(10.0, ge=1, le=300, description="Watcher lease, seconds")
     vault_required_approvals: int = Field(1, ge=1, le=5, description="Approvers beyond requester")
     vault_plan_ttl: float = Field(900.0, ge=1, le=86_400, description="Seconds a plan stays valid")
     vault_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

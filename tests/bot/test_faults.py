@@ -1,0 +1,92 @@
+"""Faults injected for real: killed database connections, a replica that dies."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from bot.offline.harness import OfflineBot
+from tests.core.detect_schema import STATIONS
+from tests.support.sql import run_sql
+from tests.support.wait import wait_until
+
+
+def kill_sessions(engine: Engine, database: str) -> int:
+    """KILL every connection to ``database`` except our own."""
+    with engine.connect() as conn:
+        me = conn.execute(sa.text("SELECT CONNECTION_ID()")).scalar_one()
+        ids = (
+            conn.execute(
+                sa.text(
+                    "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = :d AND ID <> :me"
+                ),
+                {"d": database, "me": me},
+            )
+            .scalars()
+            .all()
+        )
+        for session in ids:
+            with contextlib.suppress(sa.exc.DBAPIError):  # it may have ended by itself
+                conn.execute(sa.text(f"KILL CONNECTION {int(session)}"))
+    return len(ids)
+
+
+def test_watcher_survives_killed_connections_and_misses_nothing(
+    database_url: str, engine: Engine
+) -> None:
+    run_sql(engine, *STATIONS)
+    database = str(make_url(database_url).database)
+    with OfflineBot(database_url, watch=True) as bot:
+        wait_until(lambda: bot.store.watermark(source=bot.runtime.deps.source), what="start")
+        killed = 0
+        for _ in range(5):  # keep killing while the watcher polls
+            killed += kill_sessions(engine, database)
+            time.sleep(0.1)
+        assert killed > 0
+        run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+        kill_sessions(engine, database)
+        run_sql(engine, "DELETE FROM trips WHERE id > 2990")  # a second, small event
+        alert = bot.slack.wait_for("chat.postMessage", timeout=20)[0]
+        assert "100 rows deleted from stations" in alert.text
+        seen = wait_until(
+            lambda: (
+                len(
+                    bot.store.seen_points(
+                        source=bot.runtime.deps.source,
+                        since=bot.store.watermark(source=bot.runtime.deps.source)
+                        - __import__("datetime").timedelta(hours=1),
+                    )
+                )
+                >= 3
+            ),
+            what="every event recorded",
+        )
+        assert seen
+
+
+def test_lease_hands_over_when_the_holder_dies(
+    database_url: str, engine: Engine, second_database_url: str
+) -> None:
+    run_sql(engine, *STATIONS)
+    common = {"vault_state_url": second_database_url, "vault_lease_ttl": 2}
+    with (
+        OfflineBot(database_url, watch=True, **common) as a,
+        OfflineBot(database_url, watch=True, **common) as b,
+    ):
+        leader = wait_until(
+            lambda: next((x for x in (a, b) if x.runtime.loop.leader), None), what="a leader"
+        )
+        follower = b if leader is a else a
+        assert not follower.runtime.loop.leader
+        leader.runtime.loop.halt()  # dies without releasing its lease
+        died = time.monotonic()
+        wait_until(lambda: follower.runtime.loop.leader, timeout=10, what="the handover")
+        handover = time.monotonic() - died
+        run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+        wait_until(
+            lambda: follower.slack.calls_to("chat.postMessage"), what="the new leader alerts"
+        )
+    assert handover < 5
