@@ -5,29 +5,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from bot.offline.webapi import FakeSlackAPI
+from tests.support.process import free_port, get
 from tests.support.wait import wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as reply:
-            return reply.status, reply.read()
-    except OSError:
-        return 0, b""
 
 
 def test_serve_http_health_metrics_and_sigterm(database_url: str, tmp_path: Path) -> None:

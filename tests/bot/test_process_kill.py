@@ -1,0 +1,102 @@
+"""The bot process is SIGKILLed after each step of the approval flow and restarted."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot.ids import Action
+from bot.offline.driver import SlackDriver
+from bot.offline.webapi import Call, FakeSlackAPI
+from core.state.store import StateStore
+from tests.core.detect_schema import STATIONS
+from tests.support.process import free_port, start_bot
+from tests.support.sql import run_sql
+from tests.support.wait import wait_until
+
+
+def buttons(call: Call) -> dict[str, str]:
+    return {
+        e["action_id"]: e["value"]
+        for b in call.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
+
+
+def test_kill_at_every_step(database_url: str, engine: Engine, tmp_path: Path) -> None:
+    run_sql(engine, *STATIONS)
+    run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+    state = f"sqlite:///{tmp_path}/state.db"
+    port = free_port()
+    with FakeSlackAPI(token="xoxb-kill") as slack:
+        settings = {
+            "SLACK_BOT_TOKEN": "xoxb-kill",
+            "SLACK_SIGNING_SECRET": "kill-secret",
+            "SLACK_API_URL": slack.base_url,
+            "VAULT_DATABASE_URL": database_url,
+            "VAULT_ALERT_CHANNEL": "C0INCIDENT",
+            "VAULT_APPROVERS": "U0ALICE,U0BOB,U0CAROL",
+            "VAULT_STATE_URL": state,
+        }
+        driver = SlackDriver(f"http://127.0.0.1:{port}", "kill-secret", slack.root)
+        process = start_bot(tmp_path, port, **settings)
+
+        def restart() -> subprocess.Popen[bytes]:
+            process.send_signal(signal.SIGKILL)
+            process.wait(10)
+            return start_bot(tmp_path, port, **settings)
+
+        try:
+            driver.slash("find stations")
+            found = wait_until(
+                lambda: [
+                    c for c in slack.calls_to("chat.postMessage") if "Restore point" in c.text
+                ],
+                what="finder",
+            )[0]
+            process = restart()  # killed after the finder answered
+            driver.click(Action.PREVIEW_RESTORE.value, buttons(found)[Action.PREVIEW_RESTORE.value])
+            preview = wait_until(
+                lambda: [
+                    c for c in slack.calls_to("chat.postMessage") if "Restore preview" in c.text
+                ],
+                what="preview",
+            )[0]
+            plan_id = buttons(preview)[Action.REQUEST_RESTORE.value]
+            process = restart()  # killed after the preview
+            driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE")
+            store = StateStore.from_url(state)
+            wait_until(
+                lambda: (p := store.plan(plan_id)) and p.state.value == "requested", what="request"
+            )
+            process = restart()  # killed after the request
+            driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
+            wait_until(
+                lambda: (p := store.plan(plan_id)) and p.state.value == "executed",
+                timeout=20,
+                what="execution",
+            )
+            process = restart()  # killed after the restore
+            driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0CAROL")
+            wait_until(
+                lambda: any(
+                    "already been carried out" in str(c.params.get("text"))
+                    for c in slack.calls
+                    if c.kind == "response"
+                ),
+                what="the late approval refused",
+            )
+            executed = [e for e in store.audit_trail(limit=100) if e["action"] == "executed"]
+            store.dispose()
+        finally:
+            process.kill()
+            process.wait(10)
+    assert len(executed) == 1
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM stations")).scalar_one() == 1000
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM trips")).scalar_one() == 3000
