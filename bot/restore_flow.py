@@ -7,6 +7,7 @@ compare-and-set moves the plan to *executing* runs the restore.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import replace
@@ -14,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.authz import is_authorised
+from bot.delivery import Deliverer
 from bot.deps import Deps
 from bot.errors import log_unexpected, unexpected_sentence
 from bot.render.restore import failure_message, outcome_message, preview_message, progress_message
@@ -27,7 +30,7 @@ from core.finder import related_tables
 from core.history import ChangeEvent, event_from_json, list_events, server_now
 from core.plan import RestorePlan, Step, build_plan
 from core.restore import RestoreOutcome, StalePlan, execute_plan, restore_events
-from core.state.store import IncidentStatus, new_id
+from core.state.store import IncidentStatus, Notification, new_id
 from core.timeutil import ONE_MICROSECOND
 
 log = logging.getLogger(__name__)
@@ -175,26 +178,33 @@ def _decide(deps: Deps, client: WebClient, action: str, plan_id: str, user: str)
 
 
 def _refresh(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
+    """Show the plan's new state on its preview; best effort (the state store has the truth)."""
     if rec.ts and rec.channel:
-        client.chat_update(channel=rec.channel, ts=rec.ts, **preview_message(rec).as_kwargs())
+        try:
+            client.chat_update(channel=rec.channel, ts=rec.ts, **preview_message(rec).as_kwargs())
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.warning("could not update the preview of plan %s: %s", rec.id, exc)
 
 
 def run(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
     """Execute; exactly one caller gets here per plan (the compare-and-set winner)."""
     thread = {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
-    progress_post = client.chat_postMessage(
-        **thread, **progress_message(0, len(rec.plan.steps), rec.table).as_kwargs()
-    )
+    total = len(rec.plan.steps)
+    try:  # progress is a courtesy: a Slack outage must not stop an approved restore
+        posted = client.chat_postMessage(
+            **thread, **progress_message(0, total, rec.table).as_kwargs()
+        )
+        where: dict[str, str] | None = {"channel": posted["channel"], "ts": posted["ts"]}
+    except (SlackApiError, SlackClientError, OSError):
+        where = None
     last = [0.0]
 
     def progress(done: int, total: int, step: Step) -> None:
-        if time.monotonic() - last[0] >= PROGRESS_EVERY or done == total:
-            last[0] = time.monotonic()
-            client.chat_update(
-                channel=progress_post["channel"],
-                ts=progress_post["ts"],
-                **progress_message(done, total, step.table).as_kwargs(),
-            )
+        if where is None or (time.monotonic() - last[0] < PROGRESS_EVERY and done != total):
+            return
+        last[0] = time.monotonic()
+        with contextlib.suppress(SlackApiError, SlackClientError, OSError):  # outcome will tell
+            client.chat_update(**where, **progress_message(done, total, step.table).as_kwargs())
 
     try:
         with deps.engine.connect() as conn:
@@ -220,7 +230,7 @@ def run(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
     if rec.incident_id:
         deps.store.set_incident_status(rec.incident_id, IncidentStatus.RESTORED)
     _refresh(deps, client, done)
-    client.chat_postMessage(**thread, **outcome_message(done, done.outcome or {}).as_kwargs())
+    _send_queued(deps, client, thread, outcome_message(done, done.outcome or {}).as_kwargs())
 
 
 def _failed(
@@ -232,7 +242,18 @@ def _failed(
     deps.store.record_audit(actor="flightvault", action=state.value, plan=rec, detail=str(exc))
     _refresh(deps, client, after)
     finding = rec.plan.extra.get("finding_id")
-    client.chat_postMessage(**thread, **failure_message(after, str(exc), finding).as_kwargs())
+    _send_queued(deps, client, thread, failure_message(after, str(exc), finding).as_kwargs())
+
+
+def _send_queued(
+    deps: Deps, client: WebClient, where: dict[str, str], message: dict[str, Any]
+) -> None:
+    """Outcomes go through the outbox: if Slack is failing now, they are delivered later, in
+    order, by whichever process delivers next; never lost."""
+    deps.store.enqueue(incident_id=None, notification=Notification("message", {**where, **message}))
+    Deliverer(
+        store=deps.store, client=client, channel=where["channel"], metrics=deps.metrics
+    ).deliver()
 
 
 def _outcome_json(outcome: RestoreOutcome) -> dict[str, Any]:

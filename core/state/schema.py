@@ -85,7 +85,7 @@ outbox = sa.Table(
     "fv_outbox",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("incident_id", _ID, sa.ForeignKey("fv_incidents.id"), nullable=False),
+    sa.Column("incident_id", _ID, sa.ForeignKey("fv_incidents.id")),  # None: a plain message
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # pending, sending, sent

@@ -73,7 +73,7 @@ class Incident:
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     id: int
-    incident_id: str
+    incident_id: str | None
     kind: str
     payload: dict[str, Any]
     claim: str
@@ -312,12 +312,12 @@ class StateStore:
                 for r in rows
             ]
 
-    def enqueue(self, *, incident_id: str, notification: Notification) -> None:
+    def enqueue(self, *, incident_id: str | None, notification: Notification) -> None:
         with self.engine.begin() as conn:
             self._enqueue(conn, incident_id, notification)
 
     @staticmethod
-    def _enqueue(conn: Connection, incident_id: str, note: Notification) -> None:
+    def _enqueue(conn: Connection, incident_id: str | None, note: Notification) -> None:
         now = utcnow()
         conn.execute(
             outbox.insert().values(

@@ -90,3 +90,50 @@ def test_lease_hands_over_when_the_holder_dies(
             lambda: follower.slack.calls_to("chat.postMessage"), what="the new leader alerts"
         )
     assert handover < 5
+
+
+def test_restore_outcome_survives_a_slack_outage(database_url: str, engine: Engine) -> None:
+    from bot.ids import Action
+
+    run_sql(engine, *STATIONS)
+    run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+    with OfflineBot(database_url, watch=True) as bot:
+        bot.driver.slash("find stations")
+        found = wait_until(
+            lambda: [
+                c for c in bot.slack.calls_to("chat.postMessage") if "Restore point" in c.text
+            ],
+            what="finder",
+        )[0]
+        value = next(
+            e["value"] for b in found.blocks if b["type"] == "actions" for e in b["elements"]
+        )
+        bot.driver.click(Action.PREVIEW_RESTORE.value, value)
+        preview = wait_until(
+            lambda: [
+                c for c in bot.slack.calls_to("chat.postMessage") if "Restore preview" in c.text
+            ],
+            what="preview",
+        )[0]
+        plan_id = next(
+            e["value"] for b in preview.blocks if b["type"] == "actions" for e in b["elements"]
+        )
+        bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE")
+        wait_until(
+            lambda: (p := bot.store.plan(plan_id)) and p.state.value == "requested",
+            what="requested",
+        )
+        bot.slack.fail("chat.postMessage", 500, times=9)  # beyond the client's own retries
+        bot.slack.fail("chat.update", 500, times=9)
+        bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
+        wait_until(
+            lambda: (p := bot.store.plan(plan_id)) and p.state.value == "executed",
+            timeout=30,
+            what="the restore runs despite Slack",
+        )
+        outcome = wait_until(
+            lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Restored" in c.text],
+            timeout=30,
+            what="the outcome delivered after the outage",
+        )
+    assert len(outcome) == 1
