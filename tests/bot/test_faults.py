@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from bot.offline.harness import OfflineBot
 from tests.core.detect_schema import STATIONS
+from tests.support.flows import approve, find_and_preview, request
 from tests.support.sql import run_sql
 from tests.support.wait import wait_until
 
@@ -93,44 +94,14 @@ def test_lease_hands_over_when_the_holder_dies(
 
 
 def test_restore_outcome_survives_a_slack_outage(database_url: str, engine: Engine) -> None:
-    from bot.ids import Action
-
     run_sql(engine, *STATIONS)
     run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
     with OfflineBot(database_url, watch=True) as bot:
-        bot.driver.slash("find stations")
-        found = wait_until(
-            lambda: [
-                c for c in bot.slack.calls_to("chat.postMessage") if "Restore point" in c.text
-            ],
-            what="finder",
-        )[0]
-        value = next(
-            e["value"] for b in found.blocks if b["type"] == "actions" for e in b["elements"]
-        )
-        bot.driver.click(Action.PREVIEW_RESTORE.value, value)
-        preview = wait_until(
-            lambda: [
-                c for c in bot.slack.calls_to("chat.postMessage") if "Restore preview" in c.text
-            ],
-            what="preview",
-        )[0]
-        plan_id = next(
-            e["value"] for b in preview.blocks if b["type"] == "actions" for e in b["elements"]
-        )
-        bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE")
-        wait_until(
-            lambda: (p := bot.store.plan(plan_id)) and p.state.value == "requested",
-            what="requested",
-        )
+        plan_id = find_and_preview(bot)
+        request(bot, plan_id)
         bot.slack.fail("chat.postMessage", 500, times=9)  # beyond the client's own retries
         bot.slack.fail("chat.update", 500, times=9)
-        bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
-        wait_until(
-            lambda: (p := bot.store.plan(plan_id)) and p.state.value == "executed",
-            timeout=30,
-            what="the restore runs despite Slack",
-        )
+        approve(bot, plan_id)  # the restore runs despite Slack
         outcome = wait_until(
             lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Restored" in c.text],
             timeout=30,

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
-from bot.offline.webapi import Call
 from tests.core.detect_schema import STATIONS
+from tests.support.flows import approve, find_and_preview, request
 from tests.support.sql import run_sql
 from tests.support.wait import wait_until
 
@@ -170,22 +170,7 @@ def test_corpus(database_url: str, engine: Engine, general_log: None) -> None:
 
 def _executed_plan(bot: OfflineBot) -> str:
     """A restore run to completion, so a late approval of it can be refused."""
-    bot.driver.slash("find stations")
-    found: Call = wait_until(
-        lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Restore point" in c.text],
-        what="finder",
-    )[0]
-    value = next(e["value"] for b in found.blocks if b["type"] == "actions" for e in b["elements"])
-    bot.driver.click(Action.PREVIEW_RESTORE.value, value)
-    preview = wait_until(
-        lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Restore preview" in c.text],
-        what="preview",
-    )[0]
-    plan_id = next(
-        e["value"] for b in preview.blocks if b["type"] == "actions" for e in b["elements"]
-    )
-    bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE")
-    wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "requested", what="r")
-    bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
-    wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "executed", what="x")
+    plan_id = find_and_preview(bot)
+    request(bot, plan_id)
+    approve(bot, plan_id)
     return plan_id

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine, make_url
 
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
-from bot.offline.webapi import Call
 from tests.core.detect_schema import STATIONS
+from tests.support.flows import approve, find_and_preview, first_button, request
 from tests.support.sql import run_sql
 from tests.support.wait import wait_until
 
@@ -30,16 +30,6 @@ def account(engine: Engine, database_url: str) -> Iterator[tuple[str, str, str]]
         run_sql(engine, f"DROP USER '{user}'@'%'")
 
 
-def preview(bot: OfflineBot) -> None:
-    bot.driver.slash("find stations")
-    found: Call = wait_until(
-        lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Restore point" in c.text],
-        what="finder",
-    )[0]
-    value = next(e["value"] for b in found.blocks if b["type"] == "actions" for e in b["elements"])
-    bot.driver.click(Action.PREVIEW_RESTORE.value, value)
-
-
 def test_watch_only_account_alerts_finds_and_is_refused_restore(
     engine: Engine, account: tuple[str, str, str], tmp_path: Path
 ) -> None:
@@ -49,7 +39,14 @@ def test_watch_only_account_alerts_finds_and_is_refused_restore(
         wait_until(lambda: bot.store.watermark(source=bot.runtime.deps.source), what="start")
         run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         bot.slack.wait_for("chat.postMessage")  # the alert
-        preview(bot)
+        bot.driver.slash("find stations")
+        found = wait_until(
+            lambda: [
+                c for c in bot.slack.calls_to("chat.postMessage") if "Restore point" in c.text
+            ],
+            what="finder",
+        )[0]
+        bot.driver.click(Action.PREVIEW_RESTORE.value, first_button(found))
         refusal = wait_until(
             lambda: [
                 c
@@ -74,19 +71,6 @@ def test_restore_account_needs_only_the_documented_grants(
     )
     run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
     with OfflineBot(url, vault_state_url=f"sqlite:///{tmp_path}/s.db") as bot:
-        preview(bot)
-        shown = wait_until(
-            lambda: [
-                c for c in bot.slack.calls_to("chat.postMessage") if "Restore preview" in c.text
-            ],
-            what="preview",
-        )[0]
-        plan_id = next(
-            e["value"] for b in shown.blocks if b["type"] == "actions" for e in b["elements"]
-        )
-        bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE")
-        wait_until(
-            lambda: (p := bot.store.plan(plan_id)) and p.state.value == "requested", what="r"
-        )
-        bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
-        wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "executed", what="x")
+        plan_id = find_and_preview(bot)
+        request(bot, plan_id)
+        approve(bot, plan_id)
