@@ -28,8 +28,16 @@ from core.catalogue import load_catalogue
 from core.errors import InvalidInput, VaultError
 from core.finder import related_tables
 from core.history import ChangeEvent, event_from_json, list_events, server_now
-from core.plan import RestorePlan, Step, build_plan
-from core.restore import RestoreOutcome, StalePlan, execute_plan, restore_events
+from core.plan import RestorePlan, Step, build_plan, current_fingerprint
+from core.restore import (
+    RestoreOutcome,
+    StalePlan,
+    acquire,
+    execute_plan,
+    is_running,
+    release,
+    restore_events,
+)
 from core.state.store import IncidentStatus, Notification, new_id
 from core.timeutil import ONE_MICROSECOND
 
@@ -160,7 +168,16 @@ def _decide(deps: Deps, client: WebClient, action: str, plan_id: str, user: str)
     except Refused as exc:
         deps.store.record_audit(actor=user, action=f"refused {action}", plan=rec, detail=str(exc))
         raise
+    guard = None
+    if new.state is PlanState.EXECUTING:  # lock first: a sweep must never see it unguarded
+        guard = deps.engine.connect()
+        if not acquire(guard, new.plan):
+            guard.close()
+            raise Refused("This restore is already running. Nothing else was started.")
     if not deps.store.replace_plan(rec, new):
+        if guard is not None:
+            release(guard, new.plan)
+            guard.close()
         deps.store.record_audit(
             actor=user,
             action=f"refused {action}",
@@ -172,9 +189,15 @@ def _decide(deps: Deps, client: WebClient, action: str, plan_id: str, user: str)
     deps.store.record_audit(actor=user, action=action, plan=current, detail=current.state.value)
     if current.incident_id and current.state is PlanState.REQUESTED:
         deps.store.set_incident_status(current.incident_id, IncidentStatus.RESTORE_PENDING)
-    _refresh(deps, client, current)
-    if current.state is PlanState.EXECUTING:
+    if guard is None:
+        _refresh(deps, client, current)
+        return
+    try:
+        _refresh(deps, client, current)
         run(deps, client, current)
+    finally:
+        release(guard, current.plan)
+        guard.close()
 
 
 def _refresh(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
@@ -209,7 +232,7 @@ def run(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
     try:
         with deps.engine.connect() as conn:
             catalogue = load_catalogue(conn)
-        outcome = execute_plan(deps.engine, catalogue, rec.plan, progress=progress)
+        outcome = execute_plan(deps.engine, catalogue, rec.plan, progress=progress, locked=True)
     except VaultError as exc:
         _failed(deps, client, rec, exc, thread)
         return
@@ -297,3 +320,40 @@ def preview_undo(deps: Deps, client: WebClient, plan_id: str, user: str) -> None
         deps, plan, kind="undo", incident_id=rec.incident_id, where=where, undo_of=rec.id
     )
     post_preview(deps, client, undo, user)
+
+
+def sweep_interrupted(deps: Deps, client: WebClient) -> int:
+    """Plans left *executing* by a process that died: the database rolled their write back
+    (its connection died with it), so they are marked failed, or stale if the data moved."""
+    swept = 0
+    for rec in deps.store.executing_plans(source=deps.source):
+        with deps.engine.connect() as conn:
+            if is_running(conn, rec.plan):
+                continue
+            unchanged = (
+                current_fingerprint(conn, load_catalogue(conn), rec.plan) == rec.plan.fingerprint
+            )
+        state = PlanState.FAILED if unchanged else PlanState.STALE
+        after = replace(rec, state=state)
+        if not deps.store.replace_plan(rec, after):
+            continue  # someone else reconciled it first
+        sentence = (
+            "The process running this restore stopped before it finished; the database rolled "
+            "it back, so nothing was written. Preview it again to retry."
+            if unchanged
+            else "The process running this restore stopped before it finished, and the data has "
+            "changed since; preview it again."
+        )
+        deps.store.record_audit(
+            actor="flightvault", action="interrupted", plan=rec, detail=sentence
+        )
+        _refresh(deps, client, after)
+        thread = {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
+        _send_queued(
+            deps,
+            client,
+            thread,
+            failure_message(after, sentence, rec.plan.extra.get("finding_id")).as_kwargs(),
+        )
+        swept += 1
+    return swept

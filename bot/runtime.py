@@ -10,6 +10,7 @@ from slack_bolt import App
 from bot.app import create_app
 from bot.delivery import Deliverer
 from bot.deps import Deps
+from bot.restore_flow import sweep_interrupted
 from bot.scheduler import WatchLoop
 from bot.settings import Settings
 from core.db import make_engine
@@ -63,4 +64,5 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         metrics=deps.metrics,
         lease_ttl=settings.vault_lease_ttl,
     )
+    loop.sweep = lambda: sweep_interrupted(deps, app.client)
     return Runtime(deps, app, loop, listeners)

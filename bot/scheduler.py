@@ -14,6 +14,7 @@ import logging
 import secrets
 import socket
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 LEASE = "watcher"
 LEASE_TTL = 10.0
 MAX_BACKOFF = 30.0
+SWEEP_EVERY = 5.0  # seconds between looks for restores interrupted by a dead process
 
 
 class WatchLoop:
@@ -49,6 +51,8 @@ class WatchLoop:
         self.probe_interval = probe_interval
         self.holder = f"{socket.gethostname()}:{secrets.token_hex(4)}"
         self.last_report: PollReport | None = None
+        self.sweep: Callable[[], object] | None = None  # reconciles interrupted restores
+        self._next_sweep = 0.0
         self._lease_until = 0.0
         self._next_lease_try = 0.0
         self._failures = 0
@@ -96,6 +100,9 @@ class WatchLoop:
         try:
             if self._leader(now):
                 self.last_report = self.watcher.tick()
+                if self.sweep is not None and now >= self._next_sweep:
+                    self._next_sweep = now + SWEEP_EVERY
+                    self.sweep()
             self.deliverer.deliver()
         except Exception:
             self._failed()

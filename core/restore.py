@@ -12,8 +12,10 @@ ever half-written, and the plan can be tried again.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,11 +61,17 @@ class RestoreOutcome:
 
 
 def execute_plan(
-    engine: Engine, catalogue: Catalogue, plan: RestorePlan, *, progress: Progress | None = None
+    engine: Engine,
+    catalogue: Catalogue,
+    plan: RestorePlan,
+    *,
+    progress: Progress | None = None,
+    locked: bool = False,
 ) -> RestoreOutcome:
+    """Run ``plan``; ``locked=True`` when the caller already holds the plan's named lock."""
     started_at = time.perf_counter()
     try:
-        with engine.connect() as conn, conn.begin():
+        with engine.connect() as conn, _running(conn, plan, held=locked), conn.begin():
             check_started = time.perf_counter()
             now_fp = current_fingerprint(conn, catalogue, plan)
             if now_fp != plan.fingerprint:
@@ -106,6 +114,41 @@ def execute_plan(
         seconds=time.perf_counter() - started_at,
         check_seconds=check,
     )
+
+
+def lock_name(plan: RestorePlan) -> str:
+    return f"flightvault_restore_{plan.fingerprint}"
+
+
+def acquire(conn: Connection, plan: RestorePlan) -> bool:
+    """Take the plan's named lock on ``conn``. The server releases it if the connection
+    dies, which is how a sweep tells an interrupted restore from a running one."""
+    got = conn.execute(sa.text("SELECT GET_LOCK(:n, 0)"), {"n": lock_name(plan)}).scalar_one()
+    conn.commit()
+    return bool(got == 1)
+
+
+def release(conn: Connection, plan: RestorePlan) -> None:
+    with contextlib.suppress(sa.exc.DBAPIError):
+        conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": lock_name(plan)})
+        conn.commit()
+
+
+@contextmanager
+def _running(conn: Connection, plan: RestorePlan, *, held: bool) -> Iterator[None]:
+    if held:
+        yield
+        return
+    if not acquire(conn, plan):
+        raise RestoreFailed("This restore is already running; nothing else was started.")
+    try:
+        yield
+    finally:
+        release(conn, plan)
+
+
+def is_running(conn: Connection, plan: RestorePlan) -> bool:
+    return bool(conn.execute(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": lock_name(plan)}).scalar())
 
 
 def apply_step(conn: Connection, table: TableInfo, step: Step) -> int:

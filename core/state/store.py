@@ -474,6 +474,13 @@ class StateStore:
             )
             return [_plan_record(r) for r in rows]
 
+    def executing_plans(self, *, source: str) -> list[PlanRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(plans).where(plans.c.source == source, plans.c.state == "executing")
+            )
+            return [_plan_record(r) for r in rows]
+
     def last_read(self, *, source: str) -> datetime | None:
         with self.engine.connect() as conn:
             return conn.execute(

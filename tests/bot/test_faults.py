@@ -101,7 +101,7 @@ def test_restore_outcome_survives_a_slack_outage(database_url: str, engine: Engi
         request(bot, plan_id)
         bot.slack.fail("chat.postMessage", 500, times=9)  # beyond the client's own retries
         bot.slack.fail("chat.update", 500, times=9)
-        approve(bot, plan_id)  # the restore runs despite Slack
+        approve(bot, plan_id, timeout=60)  # runs despite Slack (each failing call is retried)
         outcome = wait_until(
             lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Restored" in c.text],
             timeout=30,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -100,3 +101,79 @@ def test_kill_at_every_step(database_url: str, engine: Engine, tmp_path: Path) -
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM stations")).scalar_one() == 1000
         assert conn.execute(sa.text("SELECT COUNT(*) FROM trips")).scalar_one() == 3000
+
+
+def test_kill_during_the_restore_is_reconciled(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    run_sql(engine, *STATIONS)
+    run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+    state = f"sqlite:///{tmp_path}/state.db"
+    port = free_port()
+    with FakeSlackAPI(token="xoxb-kill") as slack:
+        settings = {
+            "SLACK_BOT_TOKEN": "xoxb-kill",
+            "SLACK_SIGNING_SECRET": "kill-secret",
+            "SLACK_API_URL": slack.base_url,
+            "VAULT_DATABASE_URL": database_url,
+            "VAULT_ALERT_CHANNEL": "C0INCIDENT",
+            "VAULT_APPROVERS": "U0ALICE,U0BOB",
+            "VAULT_STATE_URL": state,
+        }
+        driver = SlackDriver(f"http://127.0.0.1:{port}", "kill-secret", slack.root)
+        process = start_bot(tmp_path, port, **settings)
+        store = StateStore.from_url(state)
+        blocker = engine.connect()
+        try:
+            driver.slash("find stations")
+            found = wait_until(
+                lambda: [
+                    c for c in slack.calls_to("chat.postMessage") if "Restore point" in c.text
+                ],
+                what="finder",
+            )[0]
+            driver.click(Action.PREVIEW_RESTORE.value, buttons(found)[Action.PREVIEW_RESTORE.value])
+            preview = wait_until(
+                lambda: [
+                    c for c in slack.calls_to("chat.postMessage") if "Restore preview" in c.text
+                ],
+                what="preview",
+            )[0]
+            plan_id = buttons(preview)[Action.REQUEST_RESTORE.value]
+            driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE")
+            wait_until(
+                lambda: (p := store.plan(plan_id)) and p.state.value == "requested", what="request"
+            )
+            blocker.execute(sa.text("SET SESSION foreign_key_checks = 0"))
+            blocker.execute(sa.text("INSERT INTO trips VALUES (10, 10, 1)"))  # holds a key
+            driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
+            wait_until(
+                lambda: (p := store.plan(plan_id)) and p.state.value == "executing",
+                what="executing",
+            )
+            time.sleep(0.5)  # the restore is now waiting on the blocker's lock
+            process.send_signal(signal.SIGKILL)
+            process.wait(10)
+            blocker.rollback()
+            process = start_bot(tmp_path, port, **settings)
+            wait_until(
+                lambda: (p := store.plan(plan_id)) and p.state.value == "failed",
+                timeout=20,
+                what="the interrupted restore reconciled",
+            )
+            notice = wait_until(
+                lambda: [
+                    c
+                    for c in slack.calls_to("chat.postMessage")
+                    if "stopped before it finished" in c.text
+                ],
+                what="the notice",
+            )[0]
+        finally:
+            blocker.close()
+            store.dispose()
+            process.kill()
+            process.wait(10)
+    assert "nothing was written" in notice.text
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM stations")).scalar_one() == 900

@@ -40,6 +40,6 @@ def request(bot: OfflineBot, plan_id: str, user: str = "U0ALICE") -> None:
     wait_state(bot, plan_id, "requested")
 
 
-def approve(bot: OfflineBot, plan_id: str, user: str = "U0BOB") -> None:
+def approve(bot: OfflineBot, plan_id: str, user: str = "U0BOB", timeout: float = 20) -> None:
     bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user=user)
-    wait_state(bot, plan_id, "executed")
+    wait_state(bot, plan_id, "executed", timeout=timeout)
