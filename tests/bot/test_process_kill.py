@@ -29,21 +29,40 @@ def buttons(call: Call) -> dict[str, str]:
     }
 
 
+def bot_settings(slack: FakeSlackAPI, database_url: str, state: str) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-kill",
+        "SLACK_SIGNING_SECRET": "kill-secret",
+        "SLACK_API_URL": slack.base_url,
+        "VAULT_DATABASE_URL": database_url,
+        "VAULT_ALERT_CHANNEL": "C0INCIDENT",
+        "VAULT_APPROVERS": "U0ALICE,U0BOB,U0CAROL",
+        "VAULT_STATE_URL": state,
+    }
+
+
+def preview_plan(driver: SlackDriver, slack: FakeSlackAPI) -> str:
+    """``/vault find`` then *Preview restore* against the bot process; returns the plan ID."""
+    driver.slash("find stations")
+    found = wait_until(
+        lambda: [c for c in slack.calls_to("chat.postMessage") if "Restore point" in c.text],
+        what="finder",
+    )[0]
+    driver.click(Action.PREVIEW_RESTORE.value, buttons(found)[Action.PREVIEW_RESTORE.value])
+    preview = wait_until(
+        lambda: [c for c in slack.calls_to("chat.postMessage") if "Restore preview" in c.text],
+        what="preview",
+    )[0]
+    return buttons(preview)[Action.REQUEST_RESTORE.value]
+
+
 def test_kill_at_every_step(database_url: str, engine: Engine, tmp_path: Path) -> None:
     run_sql(engine, *STATIONS)
     run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
     state = f"sqlite:///{tmp_path}/state.db"
     port = free_port()
     with FakeSlackAPI(token="xoxb-kill") as slack:
-        settings = {
-            "SLACK_BOT_TOKEN": "xoxb-kill",
-            "SLACK_SIGNING_SECRET": "kill-secret",
-            "SLACK_API_URL": slack.base_url,
-            "VAULT_DATABASE_URL": database_url,
-            "VAULT_ALERT_CHANNEL": "C0INCIDENT",
-            "VAULT_APPROVERS": "U0ALICE,U0BOB,U0CAROL",
-            "VAULT_STATE_URL": state,
-        }
+        settings = bot_settings(slack, database_url, state)
         driver = SlackDriver(f"http://127.0.0.1:{port}", "kill-secret", slack.root)
         process = start_bot(tmp_path, port, **settings)
 
@@ -111,35 +130,13 @@ def test_kill_during_the_restore_is_reconciled(
     state = f"sqlite:///{tmp_path}/state.db"
     port = free_port()
     with FakeSlackAPI(token="xoxb-kill") as slack:
-        settings = {
-            "SLACK_BOT_TOKEN": "xoxb-kill",
-            "SLACK_SIGNING_SECRET": "kill-secret",
-            "SLACK_API_URL": slack.base_url,
-            "VAULT_DATABASE_URL": database_url,
-            "VAULT_ALERT_CHANNEL": "C0INCIDENT",
-            "VAULT_APPROVERS": "U0ALICE,U0BOB",
-            "VAULT_STATE_URL": state,
-        }
+        settings = bot_settings(slack, database_url, state)
         driver = SlackDriver(f"http://127.0.0.1:{port}", "kill-secret", slack.root)
         process = start_bot(tmp_path, port, **settings)
         store = StateStore.from_url(state)
         blocker = engine.connect()
         try:
-            driver.slash("find stations")
-            found = wait_until(
-                lambda: [
-                    c for c in slack.calls_to("chat.postMessage") if "Restore point" in c.text
-                ],
-                what="finder",
-            )[0]
-            driver.click(Action.PREVIEW_RESTORE.value, buttons(found)[Action.PREVIEW_RESTORE.value])
-            preview = wait_until(
-                lambda: [
-                    c for c in slack.calls_to("chat.postMessage") if "Restore preview" in c.text
-                ],
-                what="preview",
-            )[0]
-            plan_id = buttons(preview)[Action.REQUEST_RESTORE.value]
+            plan_id = preview_plan(driver, slack)
             driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE")
             wait_until(
                 lambda: (p := store.plan(plan_id)) and p.state.value == "requested", what="request"
