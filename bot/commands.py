@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.errors import InvalidInput
 from core.timeparse import parse_duration, parse_instant
@@ -52,6 +52,30 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "/vault watch|unwatch <table>",
         "Start or stop watching a table (approvers only).",
         "/vault unwatch audit_log",
+    ),
+    Subcommand(
+        "freeze",
+        "/vault freeze <table>|database",
+        "Stop further writes by other accounts now (one approver); restores still run.",
+        "/vault freeze airports",
+    ),
+    Subcommand(
+        "unfreeze",
+        "/vault unfreeze <table>|database",
+        "Ask to lift a freeze; a second approver confirms with a button.",
+        "/vault unfreeze airports",
+    ),
+    Subcommand(
+        "drill",
+        "/vault drill <table> [at <time>]",
+        "Rehearse a restore back to that time (default 1 h ago): run, validate, roll back.",
+        "/vault drill airports at 30m ago",
+    ),
+    Subcommand(
+        "report",
+        "/vault report [incident]",
+        "Postmortem in Markdown from the audit trail, uploaded to the incident's thread.",
+        "/vault report 240475df",
     ),
     Subcommand(
         "audit",
@@ -124,6 +148,22 @@ def parse_at(words: Sequence[str], *, now: datetime) -> tuple[str, datetime]:
     instant = parse_instant(" ".join(words[1:]), now=now)
     if instant > now:
         raise InvalidInput("That time is in the future; the history ends now.")
+    return words[0], instant
+
+
+def parse_drill(words: Sequence[str], *, now: datetime, window: timedelta) -> tuple[str, datetime]:
+    """``<table> [at <time>]``; without ``at``, ``window`` back from now."""
+    if not words or words[0].lower() == "at":
+        raise InvalidInput("Name a table: `/vault drill airports [at 30m ago]`.")
+    if len(words) == 1:
+        return words[0], now - window
+    if words[1].lower() != "at" or len(words) < 3:
+        raise InvalidInput(
+            f"I don't understand `{words[1][:40]}`; use `/vault drill {words[0][:64]} at 30m ago`."
+        )
+    instant = parse_instant(" ".join(words[2:]), now=now)
+    if instant > now:
+        raise InvalidInput("That time is in the future; a drill restores to a past instant.")
     return words[0], instant
 
 

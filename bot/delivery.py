@@ -15,11 +15,21 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.deps import Deps
 from bot.metrics import Metrics
 from bot.render.alert import alert_message, growth_message
-from core.state.store import OutboxItem, StateStore
+from core.state.freezes import Freeze
+from core.state.store import Incident, OutboxItem, StateStore
 
 log = logging.getLogger(__name__)
+
+
+def deliver_now(deps: Deps, client: WebClient) -> int:
+    """Send what is queued now instead of at the next tick (messages a click caused)."""
+    channel = deps.settings.vault_alert_channel or ""
+    return Deliverer(
+        store=deps.store, client=client, channel=channel, metrics=deps.metrics
+    ).deliver()
 
 
 class Deliverer:
@@ -63,6 +73,9 @@ class Deliverer:
         )
         self._failing = True
 
+    def _freeze(self, incident: Incident) -> Freeze | None:
+        return self.store.freezes.covering(source=incident.source, table=incident.table)
+
     def _send(self, item: OutboxItem) -> None:
         if item.kind == "message":  # a rendered message for a thread (restore outcomes)
             self.client.chat_postMessage(**item.payload)
@@ -72,9 +85,15 @@ class Deliverer:
         incident = self.store.incident(item.incident_id)
         assert incident is not None, f"outbox item {item.id} names a missing incident"
         if item.kind == "incident_opened":
-            message = alert_message(incident)
+            message = alert_message(incident, self._freeze(incident))
             reply = self.client.chat_postMessage(channel=self.channel, **message.as_kwargs())
             self.store.mark_sent(item, channel=reply["channel"], root_ts=reply["ts"])
+            self.store.record_audit(
+                actor="flightvault",
+                action="alert posted",
+                incident_id=incident.id,
+                detail=f"alert in {reply['channel']}",
+            )
             self.metrics.alerts_posted.inc()
             latency = (datetime.now(UTC) - incident.first_instant).total_seconds()
             self.metrics.detection_latency.observe(max(latency, 0.0))
@@ -91,7 +110,9 @@ class Deliverer:
             )
         elif item.kind == "root_update":
             self.client.chat_update(
-                channel=incident.channel, ts=incident.root_ts, **alert_message(incident).as_kwargs()
+                channel=incident.channel,
+                ts=incident.root_ts,
+                **alert_message(incident, self._freeze(incident)).as_kwargs(),
             )
         else:
             raise AssertionError(f"unknown outbox kind {item.kind!r}")

@@ -16,3 +16,11 @@ class Action(StrEnum):
     APPROVE_RESTORE = "vault_approve_restore"
     CANCEL_RESTORE = "vault_cancel_restore"
     UNDO_RESTORE = "vault_undo_restore"
+    APPROVE_UNFREEZE = "vault_approve_unfreeze"
+    CANCEL_UNFREEZE = "vault_cancel_unfreeze"
+
+
+class View(StrEnum):
+    """Callback IDs of modals."""
+
+    CONFIRM_RESTORE = "vault_confirm_restore"

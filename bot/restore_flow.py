@@ -18,16 +18,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.authz import is_authorised
-from bot.delivery import Deliverer
+from bot.delivery import deliver_now
 from bot.deps import Deps
 from bot.errors import log_unexpected, unexpected_sentence
 from bot.render.restore import failure_message, outcome_message, preview_message, progress_message
 from core import approvals
 from core.approvals import PlanRecord, PlanState, Refused
 from core.catalogue import load_catalogue
+from core.drill import plan_to_instant
 from core.errors import InvalidInput, VaultError
-from core.finder import related_tables
-from core.history import ChangeEvent, event_from_json, list_events, server_now
+from core.history import ChangeEvent, event_from_json
 from core.plan import RestorePlan, Step, build_plan, current_fingerprint
 from core.restore import (
     RestoreOutcome,
@@ -38,6 +38,7 @@ from core.restore import (
     release,
     restore_events,
 )
+from core.state.jobs import JobKind
 from core.state.store import IncidentStatus, Notification, new_id
 from core.timeutil import ONE_MICROSECOND
 
@@ -85,12 +86,33 @@ def post_preview(deps: Deps, client: WebClient, rec: PlanRecord, user: str) -> N
     }
     posted = client.chat_postMessage(**where, **preview_message(rec).as_kwargs())
     deps.store.replace_plan(rec, replace(rec, ts=posted["ts"], channel=posted["channel"]))
+    schedule_expiry(deps, rec)
     deps.store.record_audit(
         actor=user,
         action="preview",
         plan=rec,
         detail=f"{rec.plan.rows:,} rows in {len(rec.plan.steps)} steps",
     )
+
+
+def schedule_expiry(deps: Deps, rec: PlanRecord) -> None:
+    deps.store.jobs.schedule(JobKind.EXPIRE, rec.id, rec.expires_at)
+
+
+def schedule_reminder(deps: Deps, rec: PlanRecord) -> None:
+    after = deps.settings.vault_remind_after
+    due = datetime.now(UTC) + timedelta(seconds=after)
+    if after > 0 and due < rec.expires_at:
+        deps.store.jobs.schedule(JobKind.REMIND, rec.id, due)
+
+
+def reopen_incident(deps: Deps, rec: PlanRecord) -> None:
+    """A cancelled or expired request leaves its incident open again (not restore pending)."""
+    if rec.incident_id is None:
+        return
+    incident = deps.store.incident(rec.incident_id)
+    if incident is not None and incident.status is IncidentStatus.RESTORE_PENDING:
+        deps.store.set_incident_status(rec.incident_id, IncidentStatus.OPEN)
 
 
 def preview_finding(
@@ -118,43 +140,68 @@ def preview_to_instant(
 ) -> None:
     """Undo every change to ``table`` (and its cascades) after ``instant``, row by row."""
     with deps.engine.connect() as conn:
-        catalogue = load_catalogue(conn)
-        info = catalogue.watchable(table)
-        events = list_events(
-            conn,
-            catalogue,
-            since=instant,
-            until=server_now(conn),
-            tables=related_tables(catalogue, info),
-        )
-        if not events:
-            raise InvalidInput(
-                "Nothing changed in that table since then; there is nothing to restore."
-            )
-        plan = build_plan(conn, catalogue, table=table, events=events, restore_point=instant)
+        plan = plan_to_instant(conn, load_catalogue(conn), table, instant)
+    if plan is None:
+        raise InvalidInput("Nothing changed in that table since then; there is nothing to restore.")
     post_preview(
         deps, client, _record(deps, plan, kind="restore", incident_id=None, where=where), user
     )
 
 
-def decide(deps: Deps, client: WebClient, action: str, plan_id: str, user: str) -> None:
-    """Request, approve or cancel; raises ``Refused`` (one private sentence) when refused."""
+def needs_typing(deps: Deps, rec: PlanRecord) -> bool:
+    """Large restores are approved in a dialog where the approver types the table name."""
+    return rec.plan.rows > deps.settings.vault_confirm_rows
+
+
+def check_approval(deps: Deps, client: WebClient, rec: PlanRecord, user: str) -> None:
+    """Raise the refusal an approval by ``user`` would meet now, before asking them to type."""
+    if approvals.check_open_or_expire(rec, datetime.now(UTC)) is not None:
+        raise Refused("This restore plan has expired; preview it again. Nothing changed.")
+    authorised = is_authorised(client, user, deps.settings.vault_approvers)
+    approvals.approve(rec, user, authorised=authorised)
+
+
+def decide(
+    deps: Deps,
+    client: WebClient,
+    action: str,
+    plan_id: str,
+    user: str,
+    *,
+    confirmed: bool = False,
+) -> None:
+    """Request, approve or cancel; raises ``Refused`` (one private sentence) when refused.
+
+    ``confirmed``: the approver typed the table name in the confirmation dialog.
+    """
     try:
-        _decide(deps, client, action, plan_id, user)
+        _decide(deps, client, action, plan_id, user, confirmed)
     except Refused:
         deps.metrics.refused_approvals.inc()
         raise
 
 
-def _decide(deps: Deps, client: WebClient, action: str, plan_id: str, user: str) -> None:
+def _decide(
+    deps: Deps, client: WebClient, action: str, plan_id: str, user: str, confirmed: bool
+) -> None:
     rec = deps.store.plan(plan_id[:64])
     if rec is None:
         raise Refused("That restore plan is not known here; run `/vault find` again.")
+    if action == "approve" and not confirmed and needs_typing(deps, rec):
+        deps.store.record_audit(
+            actor=user, action="refused approve", plan=rec, detail="typed confirmation missing"
+        )
+        raise Refused(
+            f"This restore writes {rec.plan.rows:,} rows, more than VAULT_CONFIRM_ROWS "
+            f"({deps.settings.vault_confirm_rows:,}); approve it in the dialog the *Approve* "
+            "button opens by typing the table name. Nothing changed."
+        )
     expired = approvals.check_open_or_expire(rec, datetime.now(UTC))
     if expired is not None:
         if deps.store.replace_plan(rec, expired):
-            _refresh(deps, client, expired)
+            refresh_preview(deps, client, expired)
             deps.store.record_audit(actor=user, action="expired", plan=rec, detail="plan expired")
+            reopen_incident(deps, expired)
         raise Refused(
             f"This restore plan expired at {expired.expires_at:%H:%M:%S} UTC; "
             "preview it again. Nothing changed."
@@ -187,20 +234,24 @@ def _decide(deps: Deps, client: WebClient, action: str, plan_id: str, user: str)
         raise Refused("Someone else acted on this plan at the same moment; look at it again.")
     current = replace(new, version=rec.version + 1)
     deps.store.record_audit(actor=user, action=action, plan=current, detail=current.state.value)
-    if current.incident_id and current.state is PlanState.REQUESTED:
-        deps.store.set_incident_status(current.incident_id, IncidentStatus.RESTORE_PENDING)
+    if current.state is PlanState.REQUESTED:
+        schedule_reminder(deps, current)
+        if current.incident_id:
+            deps.store.set_incident_status(current.incident_id, IncidentStatus.RESTORE_PENDING)
+    elif current.state is PlanState.CANCELLED:
+        reopen_incident(deps, current)
     if guard is None:
-        _refresh(deps, client, current)
+        refresh_preview(deps, client, current)
         return
     try:
-        _refresh(deps, client, current)
+        refresh_preview(deps, client, current)
         run(deps, client, current)
     finally:
         release(guard, current.plan)
         guard.close()
 
 
-def _refresh(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
+def refresh_preview(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
     """Show the plan's new state on its preview; best effort (the state store has the truth)."""
     if rec.ts and rec.channel:
         try:
@@ -252,7 +303,7 @@ def run(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
     )
     if rec.incident_id:
         deps.store.set_incident_status(rec.incident_id, IncidentStatus.RESTORED)
-    _refresh(deps, client, done)
+    refresh_preview(deps, client, done)
     _send_queued(deps, client, thread, outcome_message(done, done.outcome or {}).as_kwargs())
 
 
@@ -263,7 +314,7 @@ def _failed(
     after = replace(rec, state=state)
     deps.store.replace_plan(rec, after)
     deps.store.record_audit(actor="flightvault", action=state.value, plan=rec, detail=str(exc))
-    _refresh(deps, client, after)
+    refresh_preview(deps, client, after)
     finding = rec.plan.extra.get("finding_id")
     _send_queued(deps, client, thread, failure_message(after, str(exc), finding).as_kwargs())
 
@@ -274,9 +325,7 @@ def _send_queued(
     """Outcomes go through the outbox: if Slack is failing now, they are delivered later, in
     order, by whichever process delivers next; never lost."""
     deps.store.enqueue(incident_id=None, notification=Notification("message", {**where, **message}))
-    Deliverer(
-        store=deps.store, client=client, channel=where["channel"], metrics=deps.metrics
-    ).deliver()
+    deliver_now(deps, client)
 
 
 def _outcome_json(outcome: RestoreOutcome) -> dict[str, Any]:
@@ -347,7 +396,7 @@ def sweep_interrupted(deps: Deps, client: WebClient) -> int:
         deps.store.record_audit(
             actor="flightvault", action="interrupted", plan=rec, detail=sentence
         )
-        _refresh(deps, client, after)
+        refresh_preview(deps, client, after)
         thread = {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
         _send_queued(
             deps,

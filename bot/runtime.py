@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_bolt import App
+from slack_sdk import WebClient
 
 from bot.app import create_app
 from bot.delivery import Deliverer
 from bot.deps import Deps
+from bot.drill_flow import scheduled_drills
+from bot.health_watch import check_history_health
+from bot.reminders import run_due_jobs
 from bot.restore_flow import sweep_interrupted
-from bot.scheduler import WatchLoop
+from bot.scheduler import JOBS_EVERY, SWEEP_EVERY, Chore, WatchLoop
 from bot.settings import Settings
 from core.db import make_engine
 from core.state.store import StateStore
@@ -39,6 +44,35 @@ class Runtime:
         self.deps.engine.dispose()
 
 
+def leader_chores(deps: Deps, client: WebClient) -> list[Chore]:
+    """What only the watcher lease holder does, besides watching."""
+    settings = deps.settings
+    chores = [
+        Chore("sweep", SWEEP_EVERY, lambda: sweep_interrupted(deps, client)),
+        Chore("jobs", JOBS_EVERY, lambda: run_due_jobs(deps, client)),
+    ]
+    if settings.vault_health_interval:
+        chores.append(
+            Chore(
+                "history health",
+                settings.vault_health_interval,
+                lambda: check_history_health(deps, client),
+                background=True,
+            )
+        )
+    if settings.vault_drill_interval:  # first drill one interval after start, not at every start
+        chores.append(
+            Chore(
+                "drill",
+                settings.vault_drill_interval,
+                lambda: scheduled_drills(deps, client),
+                background=True,
+                next_at=time.monotonic() + settings.vault_drill_interval,
+            )
+        )
+    return chores
+
+
 def build_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
     engine = make_engine(settings.database_url(), pool_size=10, max_overflow=30)
     store = StateStore.from_url(settings.vault_state_url)
@@ -64,5 +98,6 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         metrics=deps.metrics,
         lease_ttl=settings.vault_lease_ttl,
     )
-    loop.sweep = lambda: sweep_interrupted(deps, app.client)
+    loop.workers = deps.workers
+    loop.chores = leader_chores(deps, app.client)
     return Runtime(deps, app, loop, listeners)

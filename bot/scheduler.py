@@ -15,6 +15,8 @@ import secrets
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -30,6 +32,21 @@ LEASE = "watcher"
 LEASE_TTL = 10.0
 MAX_BACKOFF = 30.0
 SWEEP_EVERY = 5.0  # seconds between looks for restores interrupted by a dead process
+JOBS_EVERY = 1.0  # seconds between looks for due reminders and expiries
+
+
+@dataclass
+class Chore:
+    """Leader-only work on its own cadence. ``background`` chores (drills, health checks:
+    seconds of queries) run on a worker thread so they never delay the watcher's tick; a
+    chore still running when it is due again is skipped, not stacked."""
+
+    name: str
+    every: float
+    run: Callable[[], object]
+    background: bool = False
+    next_at: float = 0.0
+    running: Future[object] | None = field(default=None, repr=False)
 
 
 class WatchLoop:
@@ -51,8 +68,8 @@ class WatchLoop:
         self.probe_interval = probe_interval
         self.holder = f"{socket.gethostname()}:{secrets.token_hex(4)}"
         self.last_report: PollReport | None = None
-        self.sweep: Callable[[], object] | None = None  # reconciles interrupted restores
-        self._next_sweep = 0.0
+        self.chores: list[Chore] = []
+        self.workers: Executor | None = None  # runs background chores
         self._lease_until = 0.0
         self._next_lease_try = 0.0
         self._failures = 0
@@ -100,9 +117,7 @@ class WatchLoop:
         try:
             if self._leader(now):
                 self.last_report = self.watcher.tick()
-                if self.sweep is not None and now >= self._next_sweep:
-                    self._next_sweep = now + SWEEP_EVERY
-                    self.sweep()
+                self._chores(now)
             self.deliverer.deliver()
         except Exception:
             self._failed()
@@ -110,6 +125,23 @@ class WatchLoop:
         if self._failures:
             log.info("watcher recovered after %d failed attempts", self._failures)
         self._failures = 0
+
+    def _chores(self, now: float) -> None:
+        for chore in self.chores:
+            if now < chore.next_at or (chore.running is not None and not chore.running.done()):
+                continue
+            chore.next_at = now + chore.every
+            if chore.background and self.workers is not None:
+                chore.running = self.workers.submit(self._quietly, chore)
+            else:
+                chore.run()
+
+    @staticmethod
+    def _quietly(chore: Chore) -> None:
+        try:
+            chore.run()
+        except Exception:
+            log_unexpected(log, f"running the {chore.name} chore")
 
     def _leader(self, now: float) -> bool:
         if now < self._lease_until - self.lease_ttl / 2:

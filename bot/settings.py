@@ -49,6 +49,27 @@ class Settings(BaseSettings):
     vault_lease_ttl: float = Field(10.0, ge=1, le=300, description="Watcher lease, seconds")
     vault_required_approvals: int = Field(1, ge=1, le=5, description="Approvers beyond requester")
     vault_plan_ttl: float = Field(900.0, ge=1, le=86_400, description="Seconds a plan stays valid")
+    vault_confirm_rows: int = Field(
+        10_000, ge=0, description="Restores writing more rows need the table name typed"
+    )
+    vault_remind_after: float = Field(
+        300.0, ge=0, le=86_400, description="Seconds before a pending request reminds approvers"
+    )
+    vault_drill_interval: float = Field(
+        0.0, ge=0, le=7 * 86_400, description="Seconds between scheduled drills; 0 = off"
+    )
+    vault_drill_window: float = Field(
+        3_600.0, gt=0, le=30 * 86_400, description="A drill undoes this many seconds of changes"
+    )
+    vault_health_interval: float = Field(
+        300.0, ge=0, le=86_400, description="Seconds between history health checks; 0 = off"
+    )
+    vault_history_min: float = Field(
+        48 * 3_600.0, ge=0, description="Alert when a table's history is shorter (seconds)"
+    )
+    vault_partition_warn: float = Field(
+        0.8, gt=0, le=1, description="Alert when the last history partition is this full"
+    )
     vault_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     port: int = Field(3000, ge=1, le=65535)
 

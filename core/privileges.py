@@ -76,3 +76,39 @@ def missing_restore_privileges(conn: Connection, schema: str, tables: Iterable[s
             continue
         missing.append(privilege)
     return missing
+
+
+def holds(conn: Connection, privilege: str, *, schema: str | None = None, table: str = "") -> bool:
+    """Whether the account holds ``privilege`` globally, on ``schema`` or on ``table``."""
+    who = grantee(conn)
+    wanted = [privilege, "ALL PRIVILEGES"]
+    found = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(_USER)
+        .where(_USER.c.GRANTEE == who, _USER.c.PRIVILEGE_TYPE.in_(wanted))
+    ).scalar_one()
+    if found or schema is None:
+        return bool(found)
+    found = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(_SCHEMA)
+        .where(
+            _SCHEMA.c.GRANTEE == who,
+            _SCHEMA.c.TABLE_SCHEMA == schema,
+            _SCHEMA.c.PRIVILEGE_TYPE.in_(wanted),
+        )
+    ).scalar_one()
+    if found or not table:
+        return bool(found)
+    return bool(
+        conn.execute(
+            sa.select(sa.func.count())
+            .select_from(_TABLE)
+            .where(
+                _TABLE.c.GRANTEE == who,
+                _TABLE.c.TABLE_SCHEMA == schema,
+                _TABLE.c.TABLE_NAME == table,
+                _TABLE.c.PRIVILEGE_TYPE.in_(wanted),
+            )
+        ).scalar_one()
+    )

@@ -67,11 +67,16 @@ def execute_plan(
     *,
     progress: Progress | None = None,
     locked: bool = False,
+    rehearse: bool = False,
 ) -> RestoreOutcome:
-    """Run ``plan``; ``locked=True`` when the caller already holds the plan's named lock."""
+    """Run ``plan``; ``locked=True`` when the caller already holds the plan's named lock.
+
+    ``rehearse=True`` is the drill: every step and check runs exactly as for real, then
+    the transaction is rolled back instead of committed, so nothing is written.
+    """
     started_at = time.perf_counter()
     try:
-        with engine.connect() as conn, _running(conn, plan, held=locked), conn.begin():
+        with engine.connect() as conn, _running(conn, plan, held=locked), conn.begin() as tx:
             check_started = time.perf_counter()
             now_fp = current_fingerprint(conn, catalogue, plan)
             if now_fp != plan.fingerprint:
@@ -98,6 +103,8 @@ def execute_plan(
             _validate_references(conn, catalogue, plan)
             check += time.perf_counter() - validate_started
             finished = server_now(conn)
+            if rehearse:
+                tx.rollback()
     except VaultError:
         raise
     except sa.exc.DBAPIError as exc:

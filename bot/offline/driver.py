@@ -94,6 +94,39 @@ class SlackDriver:
         }
         return self.post(urlencode({"payload": json.dumps(payload)}).encode())
 
+    def submit_view(
+        self,
+        callback_id: str,
+        private_metadata: str,
+        values: dict[str, dict[str, str]],
+        *,
+        user: str = "U0ALICE",
+    ) -> Reply:
+        """Submit a modal; ``values`` maps block_id -> action_id -> typed text."""
+        payload = {
+            "type": "view_submission",
+            "api_app_id": "A0FLIGHTV",
+            "team": {"id": "T0TEST", "domain": "flightvault-test"},
+            "user": {"id": user, "username": user.lower(), "team_id": "T0TEST"},
+            "trigger_id": f"trigger.{time.time_ns()}",
+            "view": {
+                "id": "V0MODAL",
+                "type": "modal",
+                "callback_id": callback_id,
+                "private_metadata": private_metadata,
+                "state": {
+                    "values": {
+                        block: {
+                            action: {"type": "plain_text_input", "value": text}
+                            for action, text in actions.items()
+                        }
+                        for block, actions in values.items()
+                    }
+                },
+            },
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}).encode())
+
     def post(
         self,
         body: bytes,

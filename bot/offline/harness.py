@@ -35,6 +35,9 @@ class OfflineBot:
             "vault_alert_channel": "C0INCIDENT",
             "vault_approvers": ["U0ALICE", "U0BOB", "U0CAROL"],
             "vault_state_url": f"sqlite:///{self._stack.enter_context(TemporaryDirectory())}/s.db",
+            # Off unless a test asks: this server runs with secure_timestamp = NO, and a
+            # standing health alert would interleave with the messages a test waits for.
+            "vault_health_interval": 0,
         }
         values.update(self._overrides)
         self.settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]

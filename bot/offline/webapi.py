@@ -167,6 +167,10 @@ class FakeSlackAPI:
         if method == "usergroups.users.list":
             members = self.usergroups.get(params.get("usergroup", ""), [])
             return {"ok": True, "users": members}
+        if method == "views.open":
+            view = params.get("view") or {}
+            view = json.loads(view) if isinstance(view, str) else dict(view)
+            return {"ok": True, "view": {**view, "id": f"V{next(self._ts):08d}"}}
         if method == "chat.delete":
             return {"ok": True, "channel": channel, "ts": params.get("ts")}
         if method == "files.getUploadURLExternal":

@@ -23,6 +23,8 @@ from tabulate import tabulate
 
 from bot.ids import Action
 from bot.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template
+from bot.render.freeze import root_line
+from core.state.freezes import Freeze
 from core.state.store import Incident, IncidentStatus
 from core.timeutil import fmt_instant
 
@@ -43,7 +45,7 @@ def _when(iso: str) -> str:
     return fmt_instant(datetime.fromisoformat(iso))
 
 
-def _what(summary: dict[str, Any]) -> str:
+def what_happened(summary: dict[str, Any]) -> str:
     parts = []
     if summary["deleted"]:
         parts.append(f"{summary['deleted']:,} rows deleted")
@@ -71,15 +73,16 @@ def _sample_block(summary: dict[str, Any]) -> SectionBlock | None:
     return _section(f"{title}\n```{clip(table, budget)}```{more}", "sample")
 
 
-def alert_message(incident: Incident) -> Message:
+def alert_message(incident: Incident, freeze: Freeze | None = None) -> Message:
+    """``freeze``: the freeze covering the incident's table, shown until it is lifted."""
     s = incident.summary
     table = escape_mrkdwn(s["table"])
     icon = STATUS_ICON[incident.status]
     where = "from" if s["deleted"] else "in"
-    header = clip(f"{icon} {_what(s)} {where} {s['table']}", MAX_HEADER)
+    header = clip(f"{icon} {what_happened(s)} {where} {s['table']}", MAX_HEADER)
     fields = [
         f"*Table*\n`{table}`",
-        f"*Rows*\n{_what(s)} ({s['share']:.2%} of {s['rows_before']:,})",
+        f"*Rows*\n{what_happened(s)} ({s['share']:.2%} of {s['rows_before']:,})",
         f"*Instant*\n`{_when(s['instant'])}`",
         f"*Anomaly score*\n{s['score']}/100: {escape_mrkdwn(s['reason'])}",
         f"*Statements*\n{s['statements']}"
@@ -93,6 +96,8 @@ def alert_message(incident: Incident) -> Message:
         ),
         _section(render_template("alert_impact.md.j2", impact=s["impact"]), "impact"),
     ]
+    if freeze is not None:
+        blocks.insert(2, _section(root_line(freeze), "freeze"))
     if (sample := _sample_block(s)) is not None:
         blocks.append(sample)
     if incident.status in (IncidentStatus.OPEN, IncidentStatus.RESTORE_PENDING):
@@ -109,7 +114,7 @@ def alert_message(incident: Incident) -> Message:
         )
     )
     text = (
-        f"FlightVault: {_what(s)} {where} {s['table']} at {_when(s['instant'])} "
+        f"FlightVault: {what_happened(s)} {where} {s['table']} at {_when(s['instant'])} "
         f"(score {s['score']}/100, {incident.status.value})"
     )
     return Message(text=text, blocks=[b.to_dict() for b in blocks])

@@ -145,3 +145,32 @@ def audit_message(entries: list[dict[str, Any]], scope: str) -> Message:
     text = clip("\n".join(lines), MAX_SECTION_TEXT)
     block = SectionBlock(block_id="audit", text=MarkdownTextObject(text=text))
     return Message(text=f"Audit trail for {scope}", blocks=[block.to_dict()])
+
+
+def _mention(who: str) -> str:
+    return f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>"
+
+
+def reminder_message(rec: PlanRecord, approvers: list[str]) -> Message:
+    others = [a for a in approvers if a != rec.requester and a not in rec.approvals]
+    text = (
+        f":alarm_clock: *Reminder:* <@{rec.requester}> asked to restore "
+        f"`{escape_mrkdwn(rec.table)}` ({rows(rec.plan.rows)}, fingerprint "
+        f"`{rec.plan.fingerprint}`) and it still needs approval from a different person: "
+        f"{' '.join(_mention(a) for a in others) or 'another approver'}. "
+        f"It expires at {fmt_instant(rec.expires_at)}; approve or cancel it on the preview above."
+    )
+    block = SectionBlock(block_id="reminder", text=MarkdownTextObject(text=text))
+    return Message(
+        text=f"Reminder: the restore of {rec.table} needs approval", blocks=[block.to_dict()]
+    )
+
+
+def expiry_message(rec: PlanRecord) -> Message:
+    text = (
+        f":hourglass: The restore of `{escape_mrkdwn(rec.table)}` requested by "
+        f"<@{rec.requester}> expired at {fmt_instant(rec.expires_at)} without the approval it "
+        "needed. Nothing changed; run `/vault find` and preview it again to start over."
+    )
+    block = SectionBlock(block_id="expired", text=MarkdownTextObject(text=text))
+    return Message(text=f"The restore of {rec.table} expired unapproved", blocks=[block.to_dict()])

@@ -175,3 +175,47 @@ unwatched = sa.Table(
     sa.Column("actor", sa.String(32), nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
 )
+
+jobs = sa.Table(
+    "fv_jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # remind, expire
+    sa.Column("plan_id", _ID, nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending, done
+    sa.Column("done_at", UTCDateTime),
+    sa.UniqueConstraint("kind", "plan_id", name="uq_fv_jobs_plan"),
+    sa.Index("ix_fv_jobs_due", "status", "due_at"),
+)
+
+freezes = sa.Table(
+    "fv_freezes",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("source", _NAME, nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),  # table, server
+    sa.Column("table_name", _NAME),
+    sa.Column("active_key", _NAME, unique=True),  # one active freeze per target; NULL once lifted
+    sa.Column("state", sa.String(16), nullable=False),  # frozen, unfreezing, lifted
+    sa.Column("frozen_by", sa.String(32), nullable=False),
+    sa.Column("frozen_at", UTCDateTime, nullable=False),
+    sa.Column("requester", sa.String(32)),
+    sa.Column("approvals", sa.JSON, nullable=False),
+    sa.Column("lifted_at", UTCDateTime),
+    sa.Column("incident_id", _ID),
+    sa.Column("channel", sa.String(32)),
+    sa.Column("thread_ts", sa.String(32)),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_fv_freezes_active", "source", "state"),
+)
+
+conditions = sa.Table(
+    "fv_conditions",
+    metadata,
+    sa.Column("source", _NAME, primary_key=True),
+    sa.Column("key", _NAME, primary_key=True),  # e.g. "short_history:airports"
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("detail", sa.String(500), nullable=False),
+    sa.Column("since", UTCDateTime, nullable=False),
+)

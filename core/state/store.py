@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -14,6 +13,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from core.approvals import PlanRecord, PlanState
 from core.plan import RestorePlan
+from core.state.common import Notification, enqueue_in, new_id, utcnow
+from core.state.conditions import Conditions
+from core.state.freezes import Freezes
+from core.state.jobs import Jobs
 from core.state.schema import (
     audit,
     events,
@@ -27,10 +30,6 @@ from core.state.schema import (
     views,
     watermarks,
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class IncidentStatus(StrEnum):
@@ -80,17 +79,6 @@ class OutboxItem:
     attempts: int
 
 
-@dataclass(frozen=True, slots=True)
-class Notification:
-    kind: str
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
-def new_id() -> str:
-    """Opaque, unguessable: goes into button values."""
-    return secrets.token_hex(8)
-
-
 def _incident(row: sa.Row[Any]) -> Incident:
     m = row._mapping
     return Incident(
@@ -109,6 +97,9 @@ def _incident(row: sa.Row[Any]) -> Incident:
 class StateStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.jobs = Jobs(engine)
+        self.freezes = Freezes(engine)
+        self.conditions = Conditions(engine)
 
     @classmethod
     def from_url(cls, url: str) -> StateStore:
@@ -252,6 +243,16 @@ class StateStore:
                 if open_incident is not None:
                     conn.execute(incidents.insert().values(**_incident_values(open_incident)))
                     incident_id = open_incident.id
+                    conn.execute(
+                        audit.insert().values(
+                            incident_id=incident_id,
+                            actor="flightvault",
+                            action="detected",
+                            detail=f"{open_incident.table}: damage committed at "
+                            f"{open_incident.first_instant.isoformat()}",
+                            at=utcnow(),
+                        )
+                    )
                 for rec in records:
                     values = _event_values(source, rec, False)
                     conn.execute(events.insert().values(**values, incident_id=incident_id))
@@ -316,20 +317,7 @@ class StateStore:
         with self.engine.begin() as conn:
             self._enqueue(conn, incident_id, notification)
 
-    @staticmethod
-    def _enqueue(conn: Connection, incident_id: str | None, note: Notification) -> None:
-        now = utcnow()
-        conn.execute(
-            outbox.insert().values(
-                incident_id=incident_id,
-                kind=note.kind,
-                payload=note.payload,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+    _enqueue = staticmethod(enqueue_in)
 
     # ------------------------------------------------------------------ outbox
     def claim_next(self, *, stale_after: timedelta = timedelta(seconds=60)) -> OutboxItem | None:
@@ -464,6 +452,23 @@ class StateStore:
             ).all()
             return _incident(rows[0]) if len(rows) == 1 else None
 
+    def latest_incident(self, *, source: str) -> Incident | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(incidents)
+                .where(incidents.c.source == source)
+                .order_by(incidents.c.created_at.desc())
+                .limit(1)
+            ).first()
+            return _incident(row) if row else None
+
+    def incident_plans(self, incident_id: str) -> list[PlanRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(plans).where(plans.c.incident_id == incident_id).order_by(plans.c.created_at)
+            )
+            return [_plan_record(r) for r in rows]
+
     def pending_plans(self, *, source: str) -> list[PlanRecord]:
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -525,6 +530,7 @@ class StateStore:
         restore_point: datetime,
         damage: list[dict[str, Any]],
         incident_id: str | None,
+        actor: str = "flightvault",
     ) -> str:
         finding_id = new_id()
         with self.engine.begin() as conn:
@@ -539,6 +545,16 @@ class StateStore:
                     created_at=utcnow(),
                 )
             )
+            if incident_id is not None:
+                conn.execute(
+                    audit.insert().values(
+                        incident_id=incident_id,
+                        actor=actor,
+                        action="find",
+                        detail=f"restore point {restore_point.isoformat()}",
+                        at=utcnow(),
+                    )
+                )
         return finding_id
 
     def finding(self, finding_id: str) -> dict[str, Any] | None:
@@ -558,15 +574,8 @@ class StateStore:
 
     def replace_plan(self, old: PlanRecord, new: PlanRecord) -> bool:
         """Compare-and-set: store ``new`` only if the record is still at ``old.version``."""
-        values = _plan_values(new)
-        values["version"] = old.version + 1
         with self.engine.begin() as conn:
-            won = conn.execute(
-                plans.update()
-                .where(plans.c.id == old.id, plans.c.version == old.version)
-                .values(**values)
-            ).rowcount
-        return bool(won)
+            return replace_plan_in(conn, old, new)
 
     def record_audit(
         self,
@@ -591,7 +600,7 @@ class StateStore:
             )
 
     def audit_trail(
-        self, *, incident_id: str | None = None, limit: int = 40
+        self, *, incident_id: str | None = None, limit: int | None = 40
     ) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             stmt = sa.select(audit).order_by(audit.c.at.desc(), audit.c.id.desc()).limit(limit)
@@ -655,6 +664,16 @@ def _incident_values(inc: Incident) -> dict[str, Any]:
         "created_at": now,
         "updated_at": now,
     }
+
+
+def replace_plan_in(conn: Connection, old: PlanRecord, new: PlanRecord) -> bool:
+    """``replace_plan`` inside the caller's transaction."""
+    values = _plan_values(new)
+    values["version"] = old.version + 1
+    won = conn.execute(
+        plans.update().where(plans.c.id == old.id, plans.c.version == old.version).values(**values)
+    ).rowcount
+    return bool(won)
 
 
 def _plan_values(rec: PlanRecord) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.ids import Action
-from handlers.actions import incident, restore, travel
+from bot.ids import Action, View
+from handlers.actions import confirm, freeze, incident, restore, travel
 
 
 def register(app: App, deps: Deps) -> None:
@@ -17,6 +17,11 @@ def register(app: App, deps: Deps) -> None:
     app.action(Action.PREVIEW_RESTORE.value)(restore.on_preview(deps))
     app.action(Action.PREVIEW_TO_HERE.value)(restore.on_preview_to_here(deps))
     app.action(Action.REQUEST_RESTORE.value)(restore.on_decision(deps, "request"))
-    app.action(Action.APPROVE_RESTORE.value)(restore.on_decision(deps, "approve"))
+    app.action(Action.APPROVE_RESTORE.value)(
+        confirm.on_approve(deps, restore.on_decision(deps, "approve"))
+    )
+    app.view(View.CONFIRM_RESTORE.value)(confirm.on_submit(deps))
     app.action(Action.CANCEL_RESTORE.value)(restore.on_decision(deps, "cancel"))
     app.action(Action.UNDO_RESTORE.value)(restore.on_undo(deps))
+    app.action(Action.APPROVE_UNFREEZE.value)(freeze.on_unfreeze(deps, "approve"))
+    app.action(Action.CANCEL_UNFREEZE.value)(freeze.on_unfreeze(deps, "cancel"))

@@ -59,7 +59,7 @@ def _find(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
         client.chat_delete(channel=searching["channel"], ts=searching["ts"])
         raise
     deps.metrics.finder_duration.observe(finding.seconds)
-    finding_id = save_finding(deps, finding, incident.id)
+    finding_id = save_finding(deps, finding, incident.id, body["user"]["id"])
     message = finder_message(finding, finding_id)
     client.chat_update(channel=searching["channel"], ts=searching["ts"], **message.as_kwargs())
     upload_timeline(

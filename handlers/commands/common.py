@@ -51,7 +51,9 @@ def destination(
     return {"channel": command["channel_id"]}, None
 
 
-def save_finding(deps: Deps, finding: Finding, incident_id: str | None = None) -> str:
+def save_finding(
+    deps: Deps, finding: Finding, incident_id: str | None = None, actor: str = "flightvault"
+) -> str:
     """Keep what the finder found, so *Preview restore* plans exactly that damage."""
     return deps.store.save_finding(
         source=deps.source,
@@ -59,6 +61,7 @@ def save_finding(deps: Deps, finding: Finding, incident_id: str | None = None) -
         restore_point=finding.restore_point,
         damage=[event_to_json(e) for e in finding.damage],
         incident_id=incident_id,
+        actor=actor,
     )
 
 

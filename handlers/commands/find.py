@@ -42,7 +42,7 @@ def handle(
             )
         where, incident_id = destination(deps, request.table, command, now)
         deps.metrics.finder_duration.observe(finding.seconds)
-        finding_id = save_finding(deps, finding, incident_id)
+        finding_id = save_finding(deps, finding, incident_id, command["user_id"])
         posted = client.chat_postMessage(**where, **finder_message(finding, finding_id).as_kwargs())
         respond(delete_original=True)
         thread = where.get("thread_ts") or posted["ts"]

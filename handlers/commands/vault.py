@@ -12,7 +12,7 @@ from bot.commands import split_command
 from bot.deps import Deps
 from bot.render.help import help_message, unknown_subcommand
 from core.errors import VaultError
-from handlers.commands import at, audit, find, ops
+from handlers.commands import at, audit, find, ops, toolkit
 
 Route = Callable[..., None]
 
@@ -32,6 +32,10 @@ def make_listener(deps: Deps) -> Callable[..., None]:
         "dismiss": ops.dismiss,
         "watch": ops.watching(True),
         "unwatch": ops.watching(False),
+        "freeze": toolkit.freeze,
+        "unfreeze": toolkit.unfreeze,
+        "drill": toolkit.drill,
+        "report": toolkit.report,
     }
 
     def vault(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:

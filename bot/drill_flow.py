@@ -1,0 +1,74 @@
+"""Restore drills, on demand (``/vault drill``) and on a schedule (failures only)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from slack_sdk import WebClient
+
+from bot.authz import is_authorised
+from bot.delivery import deliver_now
+from bot.deps import Deps
+from bot.errors import log_unexpected, unexpected_sentence
+from bot.render.drill import drill_failure_message, drill_message
+from core.catalogue import load_catalogue
+from core.drill import DrillResult, run_drill
+from core.errors import VaultError
+from core.state.common import Notification
+
+log = logging.getLogger(__name__)
+
+
+def drill(
+    deps: Deps, client: WebClient, table: str, instant: datetime, user: str, where: dict[str, str]
+) -> DrillResult | None:
+    """The drill's result, posted to ``where``; a failure is posted there too (None)."""
+    if not is_authorised(client, user, deps.settings.vault_approvers):
+        raise VaultError("Only people listed in VAULT_APPROVERS can run a drill. Nothing changed.")
+    try:
+        result = run_drill(deps.engine, table, instant)
+    except VaultError as exc:
+        deps.store.record_audit(actor=user, action="drill failed", detail=f"{table}: {exc}")
+        client.chat_postMessage(
+            **where, **drill_failure_message(table, str(exc), scheduled=False).as_kwargs()
+        )
+        return None
+    deps.store.record_audit(
+        actor=user,
+        action="drill",
+        detail=f"{result.table}: {result.rows:,} rows written and rolled back, "
+        f"{result.run_seconds * 1000:.0f} ms",
+    )
+    client.chat_postMessage(**where, **drill_message(result).as_kwargs())
+    return result
+
+
+def scheduled_drills(deps: Deps, client: WebClient) -> int:
+    """Drill every watched table back ``VAULT_DRILL_WINDOW``; post only failures.
+    Returns how many failed."""
+    skipped = deps.store.unwatched_tables(source=deps.source)
+    with deps.engine.connect() as conn:
+        names = [t.name for t in load_catalogue(conn).watched() if t.name not in skipped]
+    since = datetime.now(UTC) - timedelta(seconds=deps.settings.vault_drill_window)
+    failed = 0
+    for name in names:
+        try:
+            run_drill(deps.engine, name, since)
+            continue
+        except VaultError as exc:
+            sentence = str(exc)
+        except Exception:
+            sentence = unexpected_sentence(log_unexpected(log, f"drilling {name}"))
+        failed += 1
+        deps.store.record_audit(
+            actor="flightvault", action="drill failed", detail=f"{name}: {sentence}"
+        )
+        message = drill_failure_message(name, sentence, scheduled=True).as_kwargs()
+        channel = deps.settings.vault_alert_channel or ""
+        deps.store.enqueue(
+            incident_id=None, notification=Notification("message", {"channel": channel, **message})
+        )
+    if failed:
+        deliver_now(deps, client)
+    return failed

@@ -1,0 +1,91 @@
+"""Reminders and expiry notices for restore plans, as persisted jobs.
+
+A preview schedules its expiry; a request schedules a reminder. The leader
+runs due jobs every second. Finishing a job, queuing its message and (for
+expiry) moving the plan to *expired* happen in one state-store transaction,
+so after a crash or restart a job is either still pending (and runs) or done
+(and never repeats).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from slack_sdk import WebClient
+from sqlalchemy.engine import Connection
+
+from bot.delivery import deliver_now
+from bot.deps import Deps
+from bot.render.restore import expiry_message, reminder_message
+from bot.restore_flow import refresh_preview, reopen_incident
+from core.approvals import OPEN, PlanRecord, PlanState
+from core.state.common import Notification
+from core.state.jobs import Job, JobKind
+from core.state.store import replace_plan_in
+
+log = logging.getLogger(__name__)
+
+
+class _Lost(Exception):
+    """The plan moved while its expiry was being applied; try again next time."""
+
+
+def _thread(rec: PlanRecord) -> dict[str, str]:
+    return {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
+
+
+def run_due_jobs(deps: Deps, client: WebClient) -> int:
+    """Run every due job once; returns how many said something."""
+    said = 0
+    for job in deps.store.jobs.due():
+        rec = deps.store.plan(job.plan_id)
+        if rec is None:
+            deps.store.jobs.finish(job)
+        elif job.kind is JobKind.REMIND:
+            said += _remind(deps, job, rec)
+        else:
+            said += _expire(deps, client, job, rec)
+    if said:
+        deliver_now(deps, client)
+    return said
+
+
+def _remind(deps: Deps, job: Job, rec: PlanRecord) -> int:
+    if rec.state is not PlanState.REQUESTED:
+        deps.store.jobs.finish(job)  # approved, cancelled or expired meanwhile: nothing to say
+        return 0
+    message = reminder_message(rec, deps.settings.vault_approvers).as_kwargs()
+    if not deps.store.jobs.finish(job, notify=Notification("message", {**_thread(rec), **message})):
+        return 0
+    deps.store.record_audit(
+        actor="flightvault", action="reminded", plan=rec, detail="approvers reminded"
+    )
+    return 1
+
+
+def _expire(deps: Deps, client: WebClient, job: Job, rec: PlanRecord) -> int:
+    notice = None
+    if rec.requester and rec.state in (*OPEN, PlanState.EXPIRED):
+        message = expiry_message(rec).as_kwargs()
+        notice = Notification("message", {**_thread(rec), **message})
+    if rec.state not in OPEN:
+        # Finished, or already expired by a late click: only a requested plan's notice is due.
+        won = deps.store.jobs.finish(job, notify=notice if rec.state is PlanState.EXPIRED else None)
+        return int(won and notice is not None and rec.state is PlanState.EXPIRED)
+    expired = replace(rec, state=PlanState.EXPIRED)
+
+    def expire(conn: Connection) -> None:
+        if not replace_plan_in(conn, rec, expired):
+            raise _Lost
+
+    try:
+        if not deps.store.jobs.finish(job, notify=notice, also=expire):
+            return 0
+    except _Lost:
+        return 0
+    current = replace(expired, version=rec.version + 1)
+    deps.store.record_audit(actor="flightvault", action="expired", plan=rec, detail="plan expired")
+    refresh_preview(deps, client, current)  # its buttons give way to its final state
+    reopen_incident(deps, current)
+    return int(notice is not None)

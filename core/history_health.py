@@ -1,0 +1,173 @@
+"""History health: the history window is the recovery window, so watch the window itself.
+
+Each check returns ``Finding``s keyed by condition; the caller remembers them
+(``core.state.conditions``) so a condition alerts once when it starts and
+once when it clears, never once per poll. Conditions:
+
+* ``short:<table>``: history reaches back less than the minimum (DELETE HISTORY,
+  dropped partitions, or a young table). The start is the oldest stored
+  version's ``row_start``, the figure ``/vault status`` shows.
+* ``versioning:<table>``: a table that was system-versioned no longer is (an
+  ``ALTER TABLE … DROP SYSTEM VERSIONING``): its history is gone and no more is written.
+* ``secure_timestamp`` / ``alter_history``: server settings that let history be
+  forged (``SET TIMESTAMP`` + ``system_versioning_insert_history``) or rewritten by ALTER.
+* ``partitions:<table>``: the last HISTORY partition of a ``PARTITION BY SYSTEM_TIME``
+  table is nearly full (``LIMIT``) or nearly past its interval (``INTERVAL`` without ``AUTO``);
+  after that, history piles into it and rotation drops more than intended.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from core.catalogue import Catalogue, TableInfo
+from core.finder import first_version
+from core.timeutil import fmt_instant
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    key: str
+    active: bool
+    detail: str  # the alert's sentence when active, what changed when cleared
+
+
+_PARTITIONS = sa.table(
+    "PARTITIONS",
+    sa.column("TABLE_SCHEMA"),
+    sa.column("TABLE_NAME"),
+    sa.column("PARTITION_NAME"),
+    sa.column("PARTITION_ORDINAL_POSITION"),
+    sa.column("PARTITION_METHOD"),
+    sa.column("PARTITION_DESCRIPTION"),
+    schema="information_schema",
+)
+_LIMIT = re.compile(r"PARTITION BY SYSTEM_TIME\s+LIMIT\s+(\d+)", re.IGNORECASE)
+_AUTO = re.compile(r"PARTITION BY SYSTEM_TIME\s+INTERVAL\b[^\n]*\bAUTO\b", re.IGNORECASE)
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours < 72 else f"{hours / 24:.1f} days"
+
+
+def short_history(
+    conn: Connection, tables: Iterable[TableInfo], *, now: datetime, minimum: timedelta
+) -> list[Finding]:
+    found = []
+    for t in tables:
+        start = first_version(conn, t)
+        if start is None:  # transaction-precise or empty: no instant to compare
+            continue
+        window = now - start
+        found.append(
+            Finding(
+                f"short:{t.name}",
+                window < minimum,
+                f"The history of `{t.name}` reaches back only {_span(window)} (since "
+                f"{fmt_instant(start)}); restores can go no further back. "
+                f"VAULT_HISTORY_MIN asks for {_span(minimum)}.",
+            )
+        )
+    return found
+
+
+def versioning(catalogue: Catalogue, remembered: set[str]) -> list[Finding]:
+    """``remembered``: tables once seen versioned. A versioned table is recorded (inactive);
+    a remembered one that is still there but unversioned is the condition."""
+    found = []
+    for t in catalogue.tables.values():
+        versioned = t.period is not None
+        if not versioned and t.name not in remembered:
+            continue
+        found.append(
+            Finding(
+                f"versioning:{t.name}",
+                not versioned,
+                f"`{t.name}` is no longer system-versioned (ALTER TABLE … DROP SYSTEM "
+                "VERSIONING?): its history is gone and no more is written, so it cannot be "
+                "restored. Add versioning back with ALTER TABLE … ADD SYSTEM VERSIONING.",
+            )
+        )
+    return found
+
+
+def server_settings(conn: Connection) -> list[Finding]:
+    stamp, alter = conn.execute(
+        sa.text("SELECT @@GLOBAL.secure_timestamp, @@GLOBAL.system_versioning_alter_history")
+    ).one()
+    return [
+        Finding(
+            "secure_timestamp",
+            str(stamp).upper() == "NO",
+            "The server runs with secure_timestamp = NO: any session can SET TIMESTAMP, so "
+            "with system_versioning_insert_history a user with INSERT can forge history rows. "
+            "Set secure_timestamp = YES (or SUPER) in the server's configuration.",
+        ),
+        Finding(
+            "alter_history",
+            str(alter).upper() == "KEEP",
+            "The server runs with system_versioning_alter_history = KEEP: an ALTER TABLE can "
+            "rewrite history. Set it to ERROR unless a migration needs it.",
+        ),
+    ]
+
+
+def partitions(conn: Connection, schema: str, *, now: datetime, warn_at: float) -> list[Finding]:
+    rows = conn.execute(
+        sa.select(
+            _PARTITIONS.c.TABLE_NAME,
+            _PARTITIONS.c.PARTITION_NAME,
+            _PARTITIONS.c.PARTITION_DESCRIPTION,
+        )
+        .where(
+            _PARTITIONS.c.TABLE_SCHEMA == schema,
+            _PARTITIONS.c.PARTITION_METHOD == "SYSTEM_TIME",
+        )
+        .order_by(_PARTITIONS.c.TABLE_NAME, _PARTITIONS.c.PARTITION_ORDINAL_POSITION)
+    ).all()
+    history: dict[str, list[tuple[str, str | None]]] = {}
+    for table, name, description in rows:
+        if description != "CURRENT":
+            history.setdefault(table, []).append((name, description))
+    quote = conn.dialect.identifier_preparer.quote
+    found = []
+    for table, parts in history.items():
+        ddl = conn.execute(sa.text(f"SHOW CREATE TABLE {quote(table)}")).one()[1]
+        if _AUTO.search(ddl):
+            continue  # the server adds partitions as needed
+        last, bound = parts[-1]
+        if (limit := _LIMIT.search(ddl)) is not None:
+            size = int(limit.group(1))
+            held = conn.execute(
+                sa.text(f"SELECT COUNT(*) FROM {quote(table)} PARTITION ({quote(last)})")
+            ).scalar_one()
+            full = held / size
+            what = f"its last HISTORY partition `{last}` holds {held:,} of LIMIT {size:,} rows"
+        elif bound is not None:
+            end = datetime.fromisoformat(bound).replace(tzinfo=UTC)
+            step = (
+                end - datetime.fromisoformat(parts[-2][1]).replace(tzinfo=UTC)
+                if len(parts) > 1 and parts[-2][1]
+                else timedelta(0)
+            )
+            full = 1.0 if now >= end else 1 - (end - now) / step if step else 0.0
+            what = f"its last HISTORY partition `{last}` covers history only until {bound} UTC"
+        else:
+            continue
+        found.append(
+            Finding(
+                f"partitions:{table}",
+                full >= warn_at,
+                f"`{table}` is partitioned BY SYSTEM_TIME and {what}; after that history "
+                "piles into that partition. Add HISTORY partitions (ALTER TABLE … ADD "
+                "PARTITION) or use INTERVAL … AUTO.",
+            )
+        )
+    return found

@@ -1,0 +1,44 @@
+"""Pieces every part of the state store shares: clock, IDs, the outbox insert."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from core.state.schema import outbox
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """Opaque, unguessable: goes into button values."""
+    return secrets.token_hex(8)
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def enqueue_in(conn: Connection, incident_id: str | None, note: Notification) -> None:
+    """Queue a message inside the caller's transaction, so it is sent if and only if the
+    change that caused it commits."""
+    now = utcnow()
+    conn.execute(
+        outbox.insert().values(
+            incident_id=incident_id,
+            kind=note.kind,
+            payload=note.payload,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )

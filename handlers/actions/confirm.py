@@ -1,0 +1,84 @@
+"""Approving a large restore: the button opens a dialog, the typed table name approves.
+
+The dialog is opened while the click's ``trigger_id`` is fresh (Slack allows 3
+seconds), after the refusals the approval would meet anyway; the submission
+is checked again before the ack, so a wrong name is shown in the dialog
+itself, and the approval then runs on a worker like any other click.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot import restore_flow
+from bot.deps import Deps
+from bot.errors import log_unexpected, unexpected_sentence
+from bot.render.confirm import CONFIRM_BLOCK, CONFIRM_INPUT, confirm_modal
+from core.approvals import PlanRecord
+from core.errors import VaultError
+
+log = logging.getLogger(__name__)
+Listener = Callable[..., None]
+
+
+def on_approve(deps: Deps, one_click: Listener) -> Listener:
+    """``one_click`` handles plans small enough to approve with the button alone."""
+
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        rec = deps.store.plan(str(body["actions"][0].get("value", ""))[:64])
+        if rec is None or not restore_flow.needs_typing(deps, rec):
+            one_click(ack=ack, body=body, client=client, respond=respond)
+            return
+        ack()
+        try:
+            restore_flow.check_approval(deps, client, rec, body["user"]["id"])
+            modal = confirm_modal(rec, deps.settings.vault_confirm_rows)
+            client.views_open(trigger_id=body["trigger_id"], view=modal)
+        except VaultError as exc:
+            respond(text=str(exc), response_type="ephemeral", replace_original=False)
+        except Exception:
+            ref = log_unexpected(log, "opening the confirmation dialog")
+            respond(
+                text=unexpected_sentence(ref), response_type="ephemeral", replace_original=False
+            )
+
+    return listener
+
+
+def on_submit(deps: Deps) -> Listener:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, view: dict[str, Any]) -> None:
+        rec = deps.store.plan(str(view.get("private_metadata", ""))[:64])
+        values = view.get("state", {}).get("values", {})
+        typed = str((values.get(CONFIRM_BLOCK, {}).get(CONFIRM_INPUT) or {}).get("value") or "")
+        if rec is None:
+            ack(response_action="errors", errors={CONFIRM_BLOCK: "That plan is no longer known."})
+            return
+        if typed.strip() != rec.table:
+            ack(
+                response_action="errors",
+                errors={CONFIRM_BLOCK: f"Type {rec.table} exactly to approve; nothing changed."},
+            )
+            return
+        ack()
+        deps.workers.submit(_approve, deps, client, rec, body["user"]["id"])
+
+    return listener
+
+
+def _approve(deps: Deps, client: WebClient, rec: PlanRecord, user: str) -> None:
+    """After the dialog closed there is no response_url: refusals come back as an ephemeral
+    message beside the preview."""
+    try:
+        restore_flow.decide(deps, client, "approve", rec.id, user, confirmed=True)
+        return
+    except VaultError as exc:
+        sentence = str(exc)
+    except Exception:
+        sentence = unexpected_sentence(log_unexpected(log, "approving a confirmed restore"))
+    if rec.channel:
+        client.chat_postEphemeral(channel=rec.channel, user=user, text=sentence)

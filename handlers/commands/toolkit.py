@@ -1,0 +1,131 @@
+"""``/vault freeze``, ``unfreeze``, ``drill`` and ``report``: ack, then the flow on a worker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot import drill_flow, freeze_flow
+from bot.commands import parse_drill
+from bot.deps import Deps
+from bot.report import build_report, pick_incident
+from handlers.commands.common import accept, destination
+from handlers.reporting import run_reported
+
+
+def _one_target(ack: Ack, args: list[str], verb: str) -> str | None:
+    if len(args) != 1:
+        ack(
+            response_type="ephemeral",
+            text=f"Name one table, or `database` for the whole server: `/vault {verb} airports`.",
+        )
+        return None
+    return args[0][:64]
+
+
+def freeze(
+    *,
+    ack: Ack,
+    deps: Deps,
+    args: list[str],
+    command: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    **_: Any,
+) -> None:
+    word = _one_target(ack, args, "freeze")
+    if word is None:
+        return
+    ack(response_type="ephemeral", text=f"Freezing `{word}`…")
+
+    def work() -> None:
+        where, incident_id = destination(deps, word, command, datetime.now(UTC))
+        done = freeze_flow.freeze(deps, client, word, command["user_id"], where, incident_id)
+        respond(replace_original=True, text=f"Froze {done.target}; the notice is in the channel.")
+
+    deps.workers.submit(run_reported, respond, "freezing", work, replace=True)
+
+
+def unfreeze(
+    *,
+    ack: Ack,
+    deps: Deps,
+    args: list[str],
+    command: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    **_: Any,
+) -> None:
+    word = _one_target(ack, args, "unfreeze")
+    if word is None:
+        return
+    ack(response_type="ephemeral", text=f"Asking to unfreeze `{word}`…")
+
+    def work() -> None:
+        where = {"channel": command["channel_id"]}
+        asked = freeze_flow.request_unfreeze(deps, client, word, command["user_id"], where)
+        respond(
+            replace_original=True,
+            text=f"Asked to unfreeze {asked.target}; a second approver must approve it.",
+        )
+
+    deps.workers.submit(run_reported, respond, "asking to unfreeze", work, replace=True)
+
+
+def drill(
+    *,
+    ack: Ack,
+    deps: Deps,
+    args: list[str],
+    command: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    **_: Any,
+) -> None:
+    window = timedelta(seconds=deps.settings.vault_drill_window)
+    accepted = accept(
+        deps, ack, lambda now: parse_drill(args, now=now, window=window), lambda r: r[0]
+    )
+    if accepted is None:
+        return
+    _, now, (table, instant) = accepted
+
+    def work() -> None:
+        where, _ = destination(deps, table, command, now)
+        drill_flow.drill(deps, client, table, instant, command["user_id"], where)
+        respond(delete_original=True)
+
+    deps.workers.submit(run_reported, respond, "running a drill", work, replace=True)
+
+
+def report(
+    *,
+    ack: Ack,
+    deps: Deps,
+    args: list[str],
+    command: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    **_: Any,
+) -> None:
+    ack(response_type="ephemeral", text="Writing the incident report…")
+
+    def work() -> None:
+        incident = pick_incident(deps.store, deps.source, args[0] if args else None)
+        made = build_report(deps.store, incident, deps.engine)
+        where: dict[str, Any] = {"channel": incident.channel or command["channel_id"]}
+        if incident.channel and incident.root_ts:
+            where["thread_ts"] = incident.root_ts
+        client.files_upload_v2(
+            **where,
+            content=made.markdown,
+            filename=made.filename,
+            title=f"Incident {incident.id[:8]} report",
+            initial_comment=f"Postmortem draft for incident `{incident.id[:8]}` (audit trail).",
+        )
+        respond(replace_original=True, text=f"Uploaded `{made.filename}` to the incident's thread.")
+
+    deps.workers.submit(run_reported, respond, "writing the report", work, replace=True)
