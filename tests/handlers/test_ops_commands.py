@@ -49,7 +49,8 @@ def test_status_dismiss_watch_unwatch(database_url: str, engine: Engine) -> None
             what="the alert shows the dismissal",
         )
         trail = bot.store.audit_trail()
-        assert [e["action"] for e in trail] == ["dismiss"] and trail[0]["detail"] == "nightly purge"
+        assert [e["action"] for e in trail] == ["detected", "alert posted", "dismiss"]
+        assert trail[-1]["detail"] == "nightly purge"
 
         assert bot.driver.slash("unwatch trips").json()["text"] == "`trips` is no longer watched."
         assert "already" in bot.driver.slash("unwatch trips").json()["text"]
