@@ -165,9 +165,10 @@ def _lift(deps: Deps, f: Freeze) -> None:
 
 
 def _update_roots(deps: Deps, client: WebClient, f: Freeze) -> None:
-    """Every open incident the freeze covers shows (or stops showing) it in its alert."""
+    """Every alert the freeze covers shows it, and stops showing it once lifted (including
+    alerts of incidents restored while frozen)."""
     queued = 0
-    for incident in deps.store.open_incidents(source=deps.source):
+    for incident in deps.store.incidents_shown_since(source=deps.source, since=f.frozen_at):
         if f.covers(incident.table):
             deps.store.enqueue(incident_id=incident.id, notification=Notification("root_update"))
             queued += 1

@@ -9,11 +9,13 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Engine, make_url
 
 from bot.offline.harness import OfflineBot
 from core.db import make_engine
+from tests.core.detect_schema import STATIONS
 from tests.support.mariadb import mariadb_server
+from tests.support.sql import run_sql
 
 
 @pytest.fixture(scope="session")
@@ -73,3 +75,16 @@ def second_database_url(server_url: URL) -> Iterator[str]:
     """Another fresh database, e.g. for a state store shared by two bot processes."""
     with fresh_database(server_url, "fvstate") as url:
         yield url
+
+
+@pytest.fixture
+def account(engine: Engine, database_url: str) -> Iterator[tuple[str, str, str]]:
+    """Another database account (no grants yet) and the stations schema: (user, schema, URL)."""
+    user, password = f"fv_{secrets.token_hex(4)}", secrets.token_hex(10)
+    run_sql(engine, *STATIONS, f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+    schema = make_url(database_url).database
+    url = make_url(database_url).set(username=user, password=password)
+    try:
+        yield user, str(schema), url.render_as_string(hide_password=False)
+    finally:
+        run_sql(engine, f"DROP USER '{user}'@'%'")

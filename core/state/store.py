@@ -452,6 +452,20 @@ class StateStore:
             ).all()
             return _incident(rows[0]) if len(rows) == 1 else None
 
+    def incidents_shown_since(self, *, source: str, since: datetime) -> list[Incident]:
+        """Open incidents, and any whose alert was re-rendered since ``since``."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(incidents).where(
+                    incidents.c.source == source,
+                    sa.or_(
+                        incidents.c.status.in_([s.value for s in ACTIVE]),
+                        incidents.c.updated_at >= since,
+                    ),
+                )
+            )
+            return [_incident(r) for r in rows]
+
     def latest_incident(self, *, source: str) -> Incident | None:
         with self.engine.connect() as conn:
             row = conn.execute(

@@ -3,31 +3,15 @@ SELECT, INSERT, UPDATE, DELETE and CREATE TEMPORARY TABLES."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
-from tests.core.detect_schema import STATIONS
 from tests.support.flows import approve, find_and_preview, first_button, request
 from tests.support.sql import run_sql
 from tests.support.wait import wait_until
-
-
-@pytest.fixture
-def account(engine: Engine, database_url: str) -> Iterator[tuple[str, str, str]]:
-    user, password = f"fv_{secrets.token_hex(4)}", secrets.token_hex(10)
-    run_sql(engine, *STATIONS, f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
-    schema = make_url(database_url).database
-    url = make_url(database_url).set(username=user, password=password)
-    try:
-        yield user, str(schema), url.render_as_string(hide_password=False)
-    finally:
-        run_sql(engine, f"DROP USER '{user}'@'%'")
 
 
 def test_watch_only_account_alerts_finds_and_is_refused_restore(
