@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
@@ -13,7 +13,7 @@ from bot.deps import Deps
 from bot.errors import log_unexpected, unexpected_sentence
 from bot.render.drill import drill_failure_message, drill_message
 from core.catalogue import load_catalogue
-from core.drill import DrillResult, run_drill
+from core.drill import DrillResult, drill_point, run_drill
 from core.errors import VaultError
 from core.state.common import Notification
 
@@ -50,11 +50,11 @@ def scheduled_drills(deps: Deps, client: WebClient) -> int:
     skipped = deps.store.unwatched_tables(source=deps.source)
     with deps.engine.connect() as conn:
         names = [t.name for t in load_catalogue(conn).watched() if t.name not in skipped]
-    since = datetime.now(UTC) - timedelta(seconds=deps.settings.vault_drill_window)
+    window = timedelta(seconds=deps.settings.vault_drill_window)
     failed = 0
     for name in names:
         try:
-            run_drill(deps.engine, name, since)
+            run_drill(deps.engine, name, drill_point(deps.engine, name, window))
             continue
         except VaultError as exc:
             sentence = str(exc)

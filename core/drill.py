@@ -13,14 +13,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection, Engine
 
 from core.catalogue import Catalogue, load_catalogue
 from core.finder import related_tables
 from core.history import list_events, server_now
-from core.plan import RestorePlan, TableSummary, build_plan
+from core.plan import (
+    RestorePlan,
+    TableSummary,
+    build_plan,
+    check_restore_privileges,
+    last_ddl,
+)
 from core.restore import RestoreOutcome, execute_plan
 
 
@@ -60,12 +66,27 @@ def plan_to_instant(
     return build_plan(conn, catalogue, table=info.name, events=events, restore_point=instant)
 
 
+def drill_point(engine: Engine, table: str, window: timedelta) -> datetime:
+    """``window`` back from now, but never before the table (or a related one) was last
+    created or altered: a restore across DDL is refused, and a routine drill should test
+    the restore that could be asked for, not that refusal."""
+    with engine.connect() as conn:
+        catalogue = load_catalogue(conn)
+        info = catalogue.watchable(table)
+        point = server_now(conn) - window
+        ddl = last_ddl(conn, catalogue, set(related_tables(catalogue, info)))
+    return max(point, ddl + timedelta(seconds=1)) if ddl is not None else point
+
+
 def run_drill(engine: Engine, table: str, instant: datetime) -> DrillResult:
     """Raises the ``VaultError`` a real restore would meet; returns what it would write."""
     started = time.perf_counter()
     with engine.connect() as conn:
         catalogue = load_catalogue(conn)
         plan = plan_to_instant(conn, catalogue, table, instant)
+        if plan is None:  # nothing to undo: still prove the account could write it back
+            info = catalogue.watchable(table)
+            check_restore_privileges(conn, catalogue, set(related_tables(catalogue, info)))
     planned = time.perf_counter() - started
     if plan is None:
         return DrillResult(table=table, restore_point=instant, statements=0, plan_seconds=planned)

@@ -289,6 +289,16 @@ def _order(catalogue: Catalogue, steps: list[Step]) -> list[Step]:
     return sorted(steps, key=key)
 
 
+def last_ddl(conn: Connection, catalogue: Catalogue, tables: set[str]) -> datetime | None:
+    """When any of ``tables`` was last created or altered (second precision)."""
+    value = conn.execute(
+        sa.select(sa.func.max(_TABLES.c.CREATE_TIME)).where(
+            _TABLES.c.TABLE_SCHEMA == catalogue.schema, _TABLES.c.TABLE_NAME.in_(sorted(tables))
+        )
+    ).scalar_one_or_none()
+    return from_db(value) if value is not None else None
+
+
 def check_no_ddl_since(
     conn: Connection, catalogue: Catalogue, tables: set[str], since: datetime
 ) -> None:
@@ -303,6 +313,17 @@ def check_no_ddl_since(
                 f"`{name}` was altered at {fmt_instant(from_db(created))}, after the damage; "
                 "FlightVault will not restore across DDL. Restore by hand or from a backup."
             )
+
+
+def check_restore_privileges(conn: Connection, catalogue: Catalogue, tables: set[str]) -> None:
+    """Refuse, naming the grant, when the account could not write ``tables`` back."""
+    missing = missing_restore_privileges(conn, catalogue.schema, tables)
+    if missing:
+        who = grantee(conn)
+        raise PlanRefused(
+            f"FlightVault's database account {who} can watch but not restore: it needs "
+            f"GRANT {', '.join(missing)} ON `{catalogue.schema}`.* TO {who}. Nothing changed."
+        )
 
 
 def build_plan(
@@ -333,13 +354,7 @@ def build_plan(
     if not raw:
         raise PlanRefused("Those statements left nothing to restore in versioned tables.")
     touched = {s.table for s in raw}
-    missing = missing_restore_privileges(conn, catalogue.schema, touched)
-    if missing:
-        who = grantee(conn)
-        raise PlanRefused(
-            f"FlightVault's database account {who} can watch but not restore: it needs "
-            f"GRANT {', '.join(missing)} ON `{catalogue.schema}`.* TO {who}. Nothing changed."
-        )
+    check_restore_privileges(conn, catalogue, touched)
     check_no_ddl_since(conn, catalogue, touched, min(e.instant for e in events))
     steps, digest = [], hashlib.sha256()
     for step in _order(catalogue, raw):

@@ -479,7 +479,9 @@ class StateStore:
     def incident_plans(self, incident_id: str) -> list[PlanRecord]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(plans).where(plans.c.incident_id == incident_id).order_by(plans.c.created_at)
+                sa.select(plans)
+                .where(plans.c.incident_id == incident_id)
+                .order_by(plans.c.created_at)
             )
             return [_plan_record(r) for r in rows]
 
