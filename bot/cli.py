@@ -129,6 +129,30 @@ def _find(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.report import build_report, pick_incident
+    from core.db import check_reachable, describe_url, make_engine
+    from core.state.store import StateStore
+
+    url = settings.database_url()
+    store = StateStore.from_url(settings.vault_state_url)
+    engine = make_engine(url)
+    try:
+        check_reachable(engine)
+        store.create_tables()
+        incident = pick_incident(store, describe_url(url), args.incident)
+        report = build_report(store, incident, engine)
+    finally:
+        engine.dispose()
+        store.dispose()
+    if args.output:
+        Path(args.output).write_text(report.markdown)
+        print(f"Wrote {args.output}")
+    else:
+        print(report.markdown, end="")
+    return 0
+
+
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
@@ -162,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--before", help="window end: a time (default now)")
     find.add_argument("--check", help="what healthy means: count, fk or a column")
     find.set_defaults(func=_find)
+
+    report = subs.add_parser("report", help="print an incident's postmortem (Markdown)")
+    report.add_argument("incident", nargs="?", help="incident ID or its first 8 characters")
+    report.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead")
+    report.set_defaults(func=_report)
 
     demo = subs.add_parser(
         "demo", help="play the seed story offline, printing the Slack transcript"

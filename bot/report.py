@@ -67,6 +67,7 @@ def pick_incident(store: StateStore, source: str, prefix: str | None) -> Inciden
 
 def build_report(store: StateStore, incident: Incident, engine: Engine | None = None) -> Report:
     trail = store.audit_trail(incident_id=incident.id, limit=None)
+    plans = store.incident_plans(incident.id)
     timeline = [
         {
             "at": incident.first_instant,
@@ -101,8 +102,8 @@ def build_report(store: StateStore, incident: Incident, engine: Engine | None = 
         figures=figures,
         timeline=timeline,
         impact=_impact(incident),
-        loss=_loss(incident, executed, engine),
-        plans=[_plan(p) for p in store.incident_plans(incident.id)],
+        loss=_loss(incident, executed, _restore_started(plans), engine),
+        plans=[_plan(p) for p in plans],
         people=people,
     )
     return Report(incident, markdown + "\n", timeline)
@@ -123,7 +124,20 @@ def _impact(incident: Incident) -> list[dict[str, str]]:
     return rows
 
 
-def _loss(incident: Incident, executed: datetime | None, engine: Engine | None) -> dict[str, Any]:
+def _restore_started(plans: list[PlanRecord]) -> datetime | None:
+    """When the first restore began writing (server time): later statements end there."""
+    for p in plans:
+        if p.kind == "restore" and p.outcome:
+            return datetime.fromisoformat(p.outcome["started"])
+    return None
+
+
+def _loss(
+    incident: Incident,
+    executed: datetime | None,
+    restore_started: datetime | None,
+    engine: Engine | None,
+) -> dict[str, Any]:
     end = executed or datetime.now(UTC)
     span = _span(end - incident.first_instant)
     missing = (
@@ -144,7 +158,9 @@ def _loss(incident: Incident, executed: datetime | None, engine: Engine | None) 
                     catalogue,
                     table,
                     after=incident.last_instant + ONE_MICROSECOND,
-                    now=executed or server_now(conn),
+                    now=(restore_started - ONE_MICROSECOND)
+                    if restore_started
+                    else server_now(conn),
                 )
                 later = (
                     f"Between the damage and {'the restore' if executed else 'now'}, "

@@ -301,6 +301,14 @@ def run(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
         detail=f"{sum(sum(a.values()) for a in outcome.rows.values()):,} rows "
         f"in {outcome.seconds:.2f} s; validated",
     )
+    repaired = sum(t.repaired for t in rec.plan.tables)
+    deps.store.record_audit(
+        actor="flightvault",
+        action="validated",
+        plan=rec,
+        detail=f"every step wrote the planned rows; {repaired:,} dangling references repaired; "
+        f"checks {outcome.check_seconds * 1000:.0f} ms",
+    )
     if rec.incident_id:
         deps.store.set_incident_status(rec.incident_id, IncidentStatus.RESTORED)
     refresh_preview(deps, client, done)
