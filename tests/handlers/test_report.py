@@ -42,12 +42,23 @@ def test_report_timeline_matches_the_audit_trail(
         plan_id = find_and_preview(bot)
         request(bot, plan_id)
         approve(bot, plan_id)
+        wait_until(
+            lambda: bot.store.incident(incident.id).status.value == "restored",
+            what="the incident marked restored (after the audit of the restore)",
+        )
 
         bot.driver.slash(f"report {incident.id[:8]}", user="U0CAROL")
         done = bot.slack.wait_for("files.completeUploadExternal")[-1]
         assert done.params["channel_id"] == incident.channel
         assert done.params["thread_ts"] == incident.root_ts
-        upload = [c for c in bot.slack.calls if c.kind == "upload"][-1]
+        upload = wait_until(
+            lambda: [
+                c
+                for c in bot.slack.calls
+                if c.kind == "upload" and c.params["data"].startswith(b"# Incident")
+            ],
+            what="the report's bytes",  # the finder's timeline PNG is an upload too
+        )[-1]
         markdown = upload.params["data"].decode()
 
         trail = bot.store.audit_trail(incident_id=incident.id, limit=None)
