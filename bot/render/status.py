@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
@@ -9,6 +10,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from bot.render import MAX_SECTION_TEXT, Message, escape_mrkdwn
 from bot.render.alert import clip
 from core.approvals import PlanRecord
+from core.state.freezes import Freeze
 from core.state.store import Incident
 from core.timeutil import fmt_instant
 
@@ -18,6 +20,8 @@ def status_message(
     incidents: list[Incident],
     plans: list[PlanRecord],
     last_read: datetime | None,
+    freezes: Sequence[Freeze] = (),
+    conditions: dict[str, str] | None = None,
 ) -> Message:
     lines = ["*Watched tables* (history since, UTC)"]
     for name, since, watched in tables:
@@ -36,6 +40,15 @@ def status_message(
         f"expires {fmt_instant(p.expires_at)}"
         for p in plans
     ]
+    lines.append(f"*Frozen:* {len(freezes) or 'nothing'}")
+    lines += [
+        f"• {escape_mrkdwn(f.target)} since {fmt_instant(f.frozen_at)} by <@{f.frozen_by}>"
+        + (f" (unfreeze requested by <@{f.requester}>)" if f.requester else "")
+        for f in freezes
+    ]
+    standing = conditions or {}
+    lines.append(f"*History health:* {len(standing) or 'no'} standing warnings")
+    lines += [f"• {escape_mrkdwn(detail)}" for detail in standing.values()]
     read = fmt_instant(last_read) if last_read else "never"
     lines.append(f"*Last history read:* {read}")
     text = clip("\n".join(lines), MAX_SECTION_TEXT)

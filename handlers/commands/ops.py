@@ -38,6 +38,8 @@ def _status(deps: Deps, respond: Respond) -> None:
         deps.store.open_incidents(source=deps.source),
         deps.store.pending_plans(source=deps.source),
         deps.store.last_read(source=deps.source),
+        deps.store.freezes.active(source=deps.source),
+        deps.store.conditions.active(source=deps.source),
     )
     respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
 

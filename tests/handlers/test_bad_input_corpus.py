@@ -80,6 +80,22 @@ SLASH = [
     "find SELECT",
     "find NULL",
     "status; DROP TABLE trips",
+    "freeze",
+    "freeze a b",
+    "freeze stations; DROP TABLE trips",
+    "freeze mysql.user",
+    "freeze ../stations",
+    "unfreeze ' OR 1=1 --",
+    "unfreeze stations",
+    "drill",
+    "drill nope",
+    "drill stations yesterday",
+    "drill stations at 2099-01-01",
+    "drill stations at 1970-01-01",
+    "drill stations; DROP TABLE trips",
+    "report '; DROP TABLE fv_audit; --",
+    "report ../../etc/passwd",
+    "report 0000000000000000",
 ]
 HOSTILE = (
     "DROP TABLE",
@@ -136,7 +152,7 @@ def test_corpus(database_url: str, engine: Engine, general_log: None) -> None:
             assert reply.status == 200, text
             said = reply.json().get("text", "")
             assert said and "Traceback" not in said and "Something went wrong" not in said, text
-            if said.startswith(("Searching", "Gathering")):
+            if said.startswith(("Searching", "Gathering", "Freezing", "Asking", "Writing")):
                 wait_until(
                     lambda s=seen: any(c.kind == "response" for c in bot.slack.calls[s:]),
                     what=f"an answer to {text!r}",
