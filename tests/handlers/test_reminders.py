@@ -29,8 +29,8 @@ def test_reminder_and_expiry_arrive_once_each_across_restarts(
     run_sql(engine, *STATIONS, "DELETE FROM stations WHERE city = 'Mumbai'")
     state = f"sqlite:///{tmp_path}/state.db"
 
-    # 1. Preview and request, then stop before the reminder is due.
-    with OfflineBot(database_url, watch=True, vault_state_url=state, **TIMING) as bot:
+    # 1. Preview and request in a process whose job loop never runs, then stop it.
+    with OfflineBot(database_url, vault_state_url=state, **TIMING) as bot:
         plan_id = find_and_preview(bot)
         request(bot, plan_id)
         preview_ts = bot.store.plan(plan_id).ts
@@ -72,12 +72,13 @@ def test_reminder_and_expiry_arrive_once_each_across_restarts(
 
 def test_an_approved_request_neither_reminds_nor_expires(database_url: str, engine: Engine) -> None:
     run_sql(engine, *STATIONS, "DELETE FROM stations WHERE city = 'Mumbai'")
-    with OfflineBot(database_url, watch=True, **{**TIMING, "vault_plan_ttl": 4}) as bot:
+    with OfflineBot(database_url, watch=True, **{**TIMING, "vault_plan_ttl": 8}) as bot:
         plan_id = find_and_preview(bot)
         request(bot, plan_id)
         bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
         wait_state(bot, plan_id, "executed")
-        time.sleep(4.5)  # past both the reminder and the expiry
+        expires = bot.store.plan(plan_id).expires_at.timestamp()
+        wait_until(lambda: time.time() > expires + 1.5, timeout=15, what="past the expiry")
         assert not said(bot, "Reminder") and not said(bot, "expired")
         assert bot.store.plan(plan_id).state.value == "executed"
         assert bot.store.jobs.pending_for(plan_id) == []
