@@ -352,6 +352,11 @@ def preview_undo(deps: Deps, client: WebClient, plan_id: str, user: str) -> None
     rec = deps.store.plan(plan_id[:64])
     if rec is None or rec.state is not PlanState.EXECUTED or not rec.outcome:
         raise Refused("Only a restore that has run can be undone. Nothing changed.")
+    done = [u for u in deps.store.undos_of(rec.id) if u.state is PlanState.EXECUTED]
+    if done:  # the outcome's Undo button outlives the undo: a late click must not undo twice
+        raise Refused(
+            f"This restore was already undone (plan `{done[0].plan.fingerprint}`). Nothing changed."
+        )
     outcome = RestoreOutcome(
         rows=rec.outcome["rows"],
         conflicts=rec.outcome["conflicts"],

@@ -485,6 +485,11 @@ class StateStore:
             )
             return [_plan_record(r) for r in rows]
 
+    def undos_of(self, plan_id: str) -> list[PlanRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(plans).where(plans.c.undo_of == plan_id))
+            return [_plan_record(r) for r in rows]
+
     def pending_plans(self, *, source: str) -> list[PlanRecord]:
         with self.engine.connect() as conn:
             rows = conn.execute(

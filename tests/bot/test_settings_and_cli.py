@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from core.errors import ConfigError
 
 
@@ -135,3 +135,9 @@ def test_cli_find_prints_the_same_answer_in_plain_text(tmp_path: Path, database_
     assert missing.returncode == 1
     assert missing.stderr.startswith("flightvault: There is no table `nope`")
     assert "Traceback" not in missing.stderr
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for name in Settings.model_fields:
+        assert f"`{name.upper()}`" in readme, f"{name.upper()} is missing from the README"

@@ -287,6 +287,10 @@ def test_undo_is_itself_a_two_person_restore(bot: OfflineBot, stations: Engine) 
     wait_until(lambda: (p := bot.store.plan(undo_id)) and p.state.value == "executed", what="undo")
     assert fetch(stations, "SELECT COUNT(*) FROM stations") == [(900,)]
     assert fetch(stations, "SELECT COUNT(*) FROM trips") == [(2700,)]
+    bot.driver.click(  # the outcome's button outlives the undo: a late click is refused
+        Action.UNDO_RESTORE.value, buttons(outcome)[Action.UNDO_RESTORE.value], user=APPROVERS[2]
+    )
+    assert "already undone" in ephemeral(bot, 1)[-1].params["text"]
 
 
 def test_user_group_approvers(database_url: str, stations: Engine) -> None:
