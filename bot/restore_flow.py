@@ -80,6 +80,13 @@ def _record(
 
 def post_preview(deps: Deps, client: WebClient, rec: PlanRecord, user: str) -> None:
     deps.store.save_plan(rec)
+    # Audited before the message is visible, so no click on it can precede it in the trail.
+    deps.store.record_audit(
+        actor=user,
+        action="preview",
+        plan=rec,
+        detail=f"{rec.plan.rows:,} rows in {len(rec.plan.steps)} steps",
+    )
     where = {
         "channel": rec.channel or "",
         **({"thread_ts": rec.thread_ts} if rec.thread_ts else {}),
@@ -87,12 +94,6 @@ def post_preview(deps: Deps, client: WebClient, rec: PlanRecord, user: str) -> N
     posted = client.chat_postMessage(**where, **preview_message(rec).as_kwargs())
     deps.store.replace_plan(rec, replace(rec, ts=posted["ts"], channel=posted["channel"]))
     schedule_expiry(deps, rec)
-    deps.store.record_audit(
-        actor=user,
-        action="preview",
-        plan=rec,
-        detail=f"{rec.plan.rows:,} rows in {len(rec.plan.steps)} steps",
-    )
 
 
 def schedule_expiry(deps: Deps, rec: PlanRecord) -> None:
