@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import threading
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from bench.common import scratch_database
 from bot.ids import Action
 from bot.offline.driver import Reply
 from bot.offline.harness import OfflineBot
+from core.approvals import OPEN, PlanState
 
 APPROVERS = [f"U0LOAD{i:03d}" for i in range(200)]
 COMMANDS = ["find stations", "status", "help", "at stations 1s ago"]
@@ -58,8 +60,6 @@ def prepare(engine: sa.Engine) -> None:
 
 
 def requested_plan(bot: OfflineBot) -> str:
-    import time
-
     bot.driver.slash("find stations", user=APPROVERS[0])
     deadline = time.monotonic() + 15
     while not (
@@ -112,6 +112,15 @@ def run_load(bot: OfflineBot, commands: int = 50, clicks: int = 50) -> LoadResul
     return LoadResult(command_replies, click_replies, plan_id)
 
 
+def settled(bot: OfflineBot, plan_id: str, timeout: float = 30) -> None:
+    """Wait until the approved plan has an outcome, so the count of restores is final."""
+    deadline = time.monotonic() + timeout
+    while (plan := bot.store.plan(plan_id)) is None or plan.state in (*OPEN, PlanState.EXECUTING):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the approved restore has no outcome")
+        time.sleep(0.05)
+
+
 def percentiles(replies: list[Reply]) -> str:
     times = sorted(r.elapsed * 1000 for r in replies)
     cuts = statistics.quantiles(times, n=100)
@@ -132,6 +141,7 @@ def main() -> None:
         with OfflineBot(url, vault_approvers=APPROVERS) as bot:
             result = run_load(bot, args.commands, args.clicks)
             statuses = sorted({r.status for r in result.all})
+            settled(bot, result.plan_id)  # the acks come before the restore finishes
             executed = [e for e in bot.store.audit_trail(limit=1000) if e["action"] == "executed"]
     print(
         f"{args.commands} slash commands and {args.clicks} button clicks fired at once over "

@@ -18,7 +18,7 @@ def register(app: App, deps: Deps) -> None:
     app.action(Action.PREVIEW_TO_HERE.value)(restore.on_preview_to_here(deps))
     app.action(Action.REQUEST_RESTORE.value)(restore.on_decision(deps, "request"))
     app.action(Action.APPROVE_RESTORE.value)(
-        confirm.on_approve(deps, restore.on_decision(deps, "approve"))
+        confirm.on_approve(deps, restore.decision(deps, "approve"))
     )
     app.view(View.CONFIRM_RESTORE.value)(confirm.on_submit(deps))
     app.action(Action.CANCEL_RESTORE.value)(restore.on_decision(deps, "cancel"))

@@ -21,31 +21,30 @@ from bot.errors import log_unexpected, unexpected_sentence
 from bot.render.confirm import CONFIRM_BLOCK, CONFIRM_INPUT, confirm_modal
 from core.approvals import PlanRecord
 from core.errors import VaultError
+from handlers.reporting import Work, reported, run_reported
 
 log = logging.getLogger(__name__)
 Listener = Callable[..., None]
 
 
-def on_approve(deps: Deps, one_click: Listener) -> Listener:
-    """``one_click`` handles plans small enough to approve with the button alone."""
+def on_approve(deps: Deps, one_click: Work) -> Listener:
+    """``one_click`` approves plans small enough to approve with the button alone.
+
+    The ack comes first: looking the plan up waits on the state store, which
+    fifty simultaneous clicks must not turn into a late ack.
+    """
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        rec = deps.store.plan(str(body["actions"][0].get("value", ""))[:64])
-        if rec is None or not restore_flow.needs_typing(deps, rec):
-            one_click(ack=ack, body=body, client=client, respond=respond)
-            return
         ack()
-        try:
+        with reported(respond, what="opening the confirmation dialog"):
+            rec = deps.store.plan(str(body["actions"][0].get("value", ""))[:64])
+            if rec is None or not restore_flow.needs_typing(deps, rec):
+                work = (run_reported, respond, "handling approve", one_click, body, client)
+                deps.workers.submit(*work)
+                return
             restore_flow.check_approval(deps, client, rec, body["user"]["id"])
             modal = confirm_modal(rec, deps.settings.vault_confirm_rows)
             client.views_open(trigger_id=body["trigger_id"], view=modal)
-        except VaultError as exc:
-            respond(text=str(exc), response_type="ephemeral", replace_original=False)
-        except Exception:
-            ref = log_unexpected(log, "opening the confirmation dialog")
-            respond(
-                text=unexpected_sentence(ref), response_type="ephemeral", replace_original=False
-            )
 
     return listener
 

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot import restore_flow
 from bot.deps import Deps
 from core.errors import InvalidInput
-from handlers.reporting import after_ack
+from handlers.reporting import Work, after_ack
 
 Listener = Callable[..., None]
 
@@ -47,11 +47,15 @@ def on_preview_to_here(deps: Deps) -> Listener:
     return after_ack(deps.workers, "previewing a restore to an instant", work)
 
 
-def on_decision(deps: Deps, action: str) -> Listener:
+def decision(deps: Deps, action: str) -> Work:
     def work(body: dict[str, Any], client: WebClient) -> None:
         restore_flow.decide(deps, client, action, _value(body), body["user"]["id"])
 
-    return after_ack(deps.workers, f"handling {action}", work)
+    return work
+
+
+def on_decision(deps: Deps, action: str) -> Listener:
+    return after_ack(deps.workers, f"handling {action}", decision(deps, action))
 
 
 def on_undo(deps: Deps) -> Listener:
