@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import threading
-import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -23,6 +22,8 @@ from bench.common import scratch_database
 from bot.ids import Action
 from bot.offline.driver import Reply
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
+from bot.offline.webapi import Call
 from core.approvals import OPEN, PlanState
 
 APPROVERS = [f"U0LOAD{i:03d}" for i in range(200)]
@@ -61,29 +62,17 @@ def prepare(engine: sa.Engine) -> None:
 
 def requested_plan(bot: OfflineBot) -> str:
     bot.driver.slash("find stations", user=APPROVERS[0])
-    deadline = time.monotonic() + 15
-    while not (
-        found := [c for c in bot.slack.calls_to("chat.postMessage") if "Restore point" in c.text]
-    ):
-        if time.monotonic() > deadline:
-            raise TimeoutError("no finder answer")
-        time.sleep(0.02)
+    found = wait_until(lambda: posted(bot, "Restore point"), 15, "the finder's answer")
     value = next(
         e["value"] for b in found[0].blocks if b["type"] == "actions" for e in b["elements"]
     )
     bot.driver.click(Action.PREVIEW_RESTORE.value, value, user=APPROVERS[0])
-    while not (
-        shown := [c for c in bot.slack.calls_to("chat.postMessage") if "Restore preview" in c.text]
-    ):
-        if time.monotonic() > deadline:
-            raise TimeoutError("no preview")
-        time.sleep(0.02)
+    shown = wait_until(lambda: posted(bot, "Restore preview"), 15, "the preview")
     plan_id = next(
         e["value"] for b in shown[0].blocks if b["type"] == "actions" for e in b["elements"]
     )
     bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user=APPROVERS[0])
-    while (plan := bot.store.plan(plan_id)) is None or plan.state.value != "requested":
-        time.sleep(0.02)
+    wait_until(lambda: state(bot, plan_id) is PlanState.REQUESTED, 15, "the request")
     return plan_id
 
 
@@ -112,13 +101,19 @@ def run_load(bot: OfflineBot, commands: int = 50, clicks: int = 50) -> LoadResul
     return LoadResult(command_replies, click_replies, plan_id)
 
 
-def settled(bot: OfflineBot, plan_id: str, timeout: float = 30) -> None:
+def posted(bot: OfflineBot, text: str) -> list[Call]:
+    return [c for c in bot.slack.calls_to("chat.postMessage") if text in c.text]
+
+
+def state(bot: OfflineBot, plan_id: str) -> PlanState | None:
+    plan = bot.store.plan(plan_id)
+    return plan.state if plan else None
+
+
+def settled(bot: OfflineBot, plan_id: str) -> None:
     """Wait until the approved plan has an outcome, so the count of restores is final."""
-    deadline = time.monotonic() + timeout
-    while (plan := bot.store.plan(plan_id)) is None or plan.state in (*OPEN, PlanState.EXECUTING):
-        if time.monotonic() > deadline:
-            raise TimeoutError("the approved restore has no outcome")
-        time.sleep(0.05)
+    unsettled = (None, *OPEN, PlanState.EXECUTING)
+    wait_until(lambda: state(bot, plan_id) not in unsettled, 30, "the restore's outcome")
 
 
 def percentiles(replies: list[Reply]) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
 from bot.offline.transcript import describe
+from bot.offline.wait import wait_until
 from bot.offline.webapi import Call
 from core.db import check_reachable, create_database_if_missing, make_engine
 from core.demo_data import seed_demo
@@ -53,15 +54,8 @@ class Demo:
                 (self.save_json / name).write_text(json.dumps(call.blocks, indent=2))
         self.shown = len(calls)
 
-    def wait(
-        self, bot: OfflineBot, what: str, found: Callable[[], Any], timeout: float = 15
-    ) -> Any:
-        deadline = time.monotonic() + timeout
-        while not (value := found()):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the demo waited {timeout:.0f} s for {what}")
-            time.sleep(0.02)
-        return value
+    def wait(self, what: str, found: Callable[[], Any], timeout: float = 15) -> Any:
+        return wait_until(found, timeout, what)
 
     def run(self) -> dict[str, Any]:
         if self.save_json is not None:
@@ -101,14 +95,12 @@ class Demo:
         url = self.url.render_as_string(hide_password=False)
         with OfflineBot(url, watch=True, vault_approvers=[ALICE, BOB]) as bot:
             self.say("FlightVault is running in HTTP mode against a local stand-in of Slack.")
-            self.wait(
-                bot, "the watcher", lambda: bot.store.watermark(source=bot.runtime.deps.source)
-            )
+            self.wait("the watcher", lambda: bot.store.watermark(source=bot.runtime.deps.source))
             self.say("Someone runs:  DELETE FROM airports WHERE city = 'Mumbai'")
             with engine.begin() as conn:
                 conn.execute(sa.text("DELETE FROM airports WHERE city = 'Mumbai'"))
             deleted_at = time.monotonic()
-            alert = self.wait(bot, "the alert", lambda: bot.slack.calls_to("chat.postMessage"))[0]
+            alert = self.wait("the alert", lambda: bot.slack.calls_to("chat.postMessage"))[0]
             detection = alert.at - deleted_at
             self.show(bot)
             self.say("Business goes on: a new airport is added after the disaster.")
@@ -122,24 +114,21 @@ class Demo:
                 )
             self.say("@alice types:  /vault find airports")
             bot.driver.slash("find airports", user=ALICE)
-            answer = self.wait(bot, "the finder", lambda: _with_button(bot, Action.PREVIEW_RESTORE))
+            answer = self.wait("the finder", lambda: _with_button(bot, Action.PREVIEW_RESTORE))
             self.show(bot)
             self.say("@alice clicks [Preview restore]")
             bot.driver.click(
                 Action.PREVIEW_RESTORE.value, _button(answer, Action.PREVIEW_RESTORE), user=ALICE
             )
-            preview = self.wait(
-                bot, "the preview", lambda: _with_button(bot, Action.REQUEST_RESTORE)
-            )
+            preview = self.wait("the preview", lambda: _with_button(bot, Action.REQUEST_RESTORE))
             self.show(bot)
             plan_id = _button(preview, Action.REQUEST_RESTORE)
             self.say("@alice clicks [Request restore]")
             bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user=ALICE)
-            self.wait(bot, "the request", lambda: _state(bot, plan_id) == "requested")
+            self.wait("the request", lambda: _state(bot, plan_id) == "requested")
             self.say("@alice clicks [Approve] on her own request")
             bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user=ALICE)
             self.wait(
-                bot,
                 "the refusal",
                 lambda: any(
                     "different person" in str(c.params.get("text")) for c in bot.slack.calls
@@ -149,9 +138,8 @@ class Demo:
             self.say("@bob clicks [Approve]")
             clicked = time.monotonic()
             bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user=BOB)
-            self.wait(bot, "the restore", lambda: _state(bot, plan_id) == "executed", timeout=60)
+            self.wait("the restore", lambda: _state(bot, plan_id) == "executed", timeout=60)
             outcome = self.wait(
-                bot,
                 "the outcome",
                 lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Restored" in c.text],
             )

@@ -47,9 +47,21 @@ def after_ack(workers: Executor, what: str, work: Work) -> Callable[..., None]:
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        workers.submit(run_reported, respond, what, work, body, client)
+        hand_off(workers, respond, what, work, body, client)
 
     return listener
+
+
+def hand_off(
+    workers: Executor,
+    respond: Respond,
+    what: str,
+    work: Work,
+    body: dict[str, Any],
+    client: WebClient,
+) -> None:
+    """Run ``work(body, client)`` on a worker thread; for a listener that has acked already."""
+    workers.submit(run_reported, respond, what, work, body, client)
 
 
 def run_reported(

@@ -21,7 +21,8 @@ from bot.errors import log_unexpected, unexpected_sentence
 from bot.render.confirm import CONFIRM_BLOCK, CONFIRM_INPUT, confirm_modal
 from core.approvals import PlanRecord
 from core.errors import VaultError
-from handlers.reporting import Work, reported, run_reported
+from handlers.actions.payload import button_value
+from handlers.reporting import Work, hand_off, reported
 
 log = logging.getLogger(__name__)
 Listener = Callable[..., None]
@@ -37,10 +38,9 @@ def on_approve(deps: Deps, one_click: Work) -> Listener:
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         with reported(respond, what="opening the confirmation dialog"):
-            rec = deps.store.plan(str(body["actions"][0].get("value", ""))[:64])
+            rec = deps.store.plan(button_value(body))
             if rec is None or not restore_flow.needs_typing(deps, rec):
-                work = (run_reported, respond, "handling approve", one_click, body, client)
-                deps.workers.submit(*work)
+                hand_off(deps.workers, respond, "handling approve", one_click, body, client)
                 return
             restore_flow.check_approval(deps, client, rec, body["user"]["id"])
             modal = confirm_modal(rec, deps.settings.vault_confirm_rows)

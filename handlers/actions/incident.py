@@ -18,6 +18,7 @@ from core.finder import DEFAULT_WINDOW, find_restore_point
 from core.incident_rows import incident_rows, incident_tables
 from core.state.store import Incident
 from core.timeutil import ONE_MICROSECOND
+from handlers.actions.payload import button_value
 from handlers.commands.common import save_finding, upload_timeline
 from handlers.reporting import after_ack
 
@@ -25,8 +26,7 @@ Listener = Callable[..., None]
 
 
 def _incident(deps: Deps, body: dict[str, Any]) -> Incident:
-    value = str(body["actions"][0].get("value", ""))
-    incident = deps.store.incident(value[:64])
+    incident = deps.store.incident(button_value(body))
     if incident is None or incident.root_ts is None or incident.channel is None:
         raise InvalidInput(
             "I can't find that incident any more; run `/vault help` to see what I can do."

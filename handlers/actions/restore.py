@@ -10,13 +10,10 @@ from slack_sdk import WebClient
 from bot import restore_flow
 from bot.deps import Deps
 from core.errors import InvalidInput
+from handlers.actions.payload import button_value
 from handlers.reporting import Work, after_ack
 
 Listener = Callable[..., None]
-
-
-def _value(body: dict[str, Any]) -> str:
-    return str(body["actions"][0].get("value", ""))[:64]
 
 
 def _thread(body: dict[str, Any]) -> dict[str, str]:
@@ -29,14 +26,14 @@ def _thread(body: dict[str, Any]) -> dict[str, str]:
 def on_preview(deps: Deps) -> Listener:
     def work(body: dict[str, Any], client: WebClient) -> None:
         user = body["user"]["id"]
-        restore_flow.preview_finding(deps, client, _value(body), user, _thread(body))
+        restore_flow.preview_finding(deps, client, button_value(body), user, _thread(body))
 
     return after_ack(deps.workers, "previewing a restore", work)
 
 
 def on_preview_to_here(deps: Deps) -> Listener:
     def work(body: dict[str, Any], client: WebClient) -> None:
-        saved = deps.store.view(_value(body))
+        saved = deps.store.view(button_value(body))
         if saved is None:
             raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
         table, instant = saved
@@ -49,7 +46,7 @@ def on_preview_to_here(deps: Deps) -> Listener:
 
 def decision(deps: Deps, action: str) -> Work:
     def work(body: dict[str, Any], client: WebClient) -> None:
-        restore_flow.decide(deps, client, action, _value(body), body["user"]["id"])
+        restore_flow.decide(deps, client, action, button_value(body), body["user"]["id"])
 
     return work
 
@@ -60,6 +57,6 @@ def on_decision(deps: Deps, action: str) -> Listener:
 
 def on_undo(deps: Deps) -> Listener:
     def work(body: dict[str, Any], client: WebClient) -> None:
-        restore_flow.preview_undo(deps, client, _value(body), body["user"]["id"])
+        restore_flow.preview_undo(deps, client, button_value(body), body["user"]["id"])
 
     return after_ack(deps.workers, "previewing an undo", work)

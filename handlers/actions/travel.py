@@ -12,6 +12,7 @@ from bot.render.timetravel import timetravel_message
 from core.catalogue import load_catalogue
 from core.errors import InvalidInput
 from core.timetravel import travel
+from handlers.actions.payload import button_value
 from handlers.reporting import after_ack
 
 
@@ -24,7 +25,7 @@ def step(deps: Deps, *, forward: bool) -> Callable[..., None]:
 
 
 def _step(deps: Deps, body: dict[str, Any], client: WebClient, forward: bool) -> None:
-    saved = deps.store.view(str(body["actions"][0].get("value", ""))[:64])
+    saved = deps.store.view(button_value(body))
     if saved is None:
         raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
     table, instant = saved

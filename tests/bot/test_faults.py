@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from tests.core.detect_schema import STATIONS
 from tests.support.flows import approve, find_and_preview, request
 from tests.support.sql import run_sql
-from tests.support.wait import wait_until
 
 
 def kill_sessions(engine: Engine, database: str) -> int:

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 
 from bot.health_watch import check_history_health
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from tests.support.sql import run_sql
-from tests.support.wait import wait_until
 
 VERSIONED = (
     "CREATE TABLE {name} (id INT PRIMARY KEY, v INT,"

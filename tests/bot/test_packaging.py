@@ -11,8 +11,8 @@ import yaml
 
 from bot.commands import SLASH_COMMAND
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from bot.server import EVENTS_PATH, HEALTH_PATH, METRICS_PATH
-from tests.support.wait import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 

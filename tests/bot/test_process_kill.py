@@ -12,12 +12,12 @@ from sqlalchemy.engine import Engine
 
 from bot.ids import Action
 from bot.offline.driver import SlackDriver
+from bot.offline.wait import wait_until
 from bot.offline.webapi import Call, FakeSlackAPI
 from core.state.store import StateStore
 from tests.core.detect_schema import STATIONS
 from tests.support.process import free_port, start_bot
 from tests.support.sql import run_sql
-from tests.support.wait import wait_until
 
 
 def buttons(call: Call) -> dict[str, str]:

@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from bot.offline.wait import wait_until
 from bot.offline.webapi import FakeSlackAPI
 from tests.support.process import free_port, get
-from tests.support.wait import wait_until
 
 
 def test_serve_http_health_metrics_and_sigterm(database_url: str, tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from tests.core.detect_schema import STATIONS
 from tests.support.flows import approve, find_and_preview, request
 from tests.support.sql import run_sql
-from tests.support.wait import wait_until
 
 SLASH = [
     "frobnicate",

@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from core.drill import run_drill
 from core.timeutil import fmt_instant
 from tests.core.detect_schema import STATIONS
 from tests.support.sql import now, run_sql
-from tests.support.wait import wait_until
 
 CHECKSUM = "CHECKSUM TABLE stations, trips EXTENDED"
 VERSIONS = (

@@ -10,12 +10,12 @@ from sqlalchemy.engine import Engine
 
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from bot.offline.webapi import Call
 from core.timeutil import fmt_instant
 from tests.core.detect_schema import STATIONS
 from tests.support.slack import assert_valid_message
 from tests.support.sql import now, run_sql
-from tests.support.wait import wait_until
 
 
 @pytest.fixture

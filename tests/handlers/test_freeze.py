@@ -12,12 +12,12 @@ from sqlalchemy.engine import Engine
 
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from bot.offline.webapi import Call
 from core.db import make_engine
 from core.freeze import server_read_only, table_frozen
 from tests.support.flows import approve, find_and_preview, request
 from tests.support.sql import run_sql
-from tests.support.wait import wait_until
 
 LATER = "INSERT INTO stations (id, code, name, city) VALUES ({n}, 'N{n}', 'New', 'Pune')"
 

@@ -9,9 +9,9 @@ from sqlalchemy.engine import Engine
 
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from tests.support.flows import approve, find_and_preview, first_button, request
 from tests.support.sql import run_sql
-from tests.support.wait import wait_until
 
 
 def test_watch_only_account_alerts_finds_and_is_refused_restore(

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 
 from bench.load import APPROVERS, prepare, run_load
 from bot.offline.harness import OfflineBot
-from tests.support.wait import wait_until
+from bot.offline.wait import wait_until
 
 
 def test_fifty_commands_and_fifty_clicks_at_once(database_url: str, engine: Engine) -> None:

@@ -8,12 +8,12 @@ from slack_bolt.request import BoltRequest
 from sqlalchemy.engine import Engine
 
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from bot.offline.webapi import FakeSlackAPI
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from tests.core.detect_schema import STATIONS
 from tests.support.sql import run_sql
-from tests.support.wait import wait_until
 
 
 def answers(bot: OfflineBot) -> list[str]:

@@ -10,11 +10,11 @@ from sqlalchemy.engine import Engine
 
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from bot.offline.webapi import Call
 from tests.core.detect_schema import STATIONS
 from tests.support.flows import find_and_preview, request, wait_state
 from tests.support.sql import run_sql
-from tests.support.wait import wait_until
 
 TIMING = {"vault_remind_after": 2.5, "vault_plan_ttl": 11}
 

@@ -14,12 +14,12 @@ from sqlalchemy.engine import Engine
 
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from bot.offline.webapi import Call
 from core.demo_data import seed_demo
 from tests.core.detect_schema import STATIONS
 from tests.support.slack import assert_valid_message
 from tests.support.sql import run_sql
-from tests.support.wait import wait_until
 
 MUMBAI = "SELECT * FROM airports WHERE city = 'Mumbai' ORDER BY id"
 DANGLING = (

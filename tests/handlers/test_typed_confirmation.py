@@ -11,12 +11,12 @@ from sqlalchemy.engine import Engine
 from bot import restore_flow
 from bot.ids import Action, View
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from bot.render.confirm import CONFIRM_BLOCK, CONFIRM_INPUT
 from core.approvals import Refused
 from tests.core.detect_schema import STATIONS
 from tests.support.flows import find_and_preview, request, wait_state
 from tests.support.sql import run_sql
-from tests.support.wait import wait_until
 
 
 def typed(text: str) -> dict[str, dict[str, str]]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from bot.offline.webapi import Call
-from tests.support.wait import wait_until
 
 
 def first_button(call: Call) -> str:

@@ -9,7 +9,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.support.wait import wait_until
+from bot.offline.wait import wait_until
 
 
 def free_port() -> int:

@@ -1,4 +1,4 @@
-"""Polling for effects of work done in background threads."""
+"""Polling for effects of work done in background threads: tests, the demo and the benchmarks."""
 
 from __future__ import annotations
 
