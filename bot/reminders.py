@@ -22,7 +22,7 @@ from bot.restore_flow import refresh_preview, reopen_incident
 from core.approvals import OPEN, PlanRecord, PlanState
 from core.state.common import Notification
 from core.state.jobs import Job, JobKind
-from core.state.store import replace_plan_in
+from core.state.store import Note, audit_in, replace_plan_in
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +56,14 @@ def _remind(deps: Deps, job: Job, rec: PlanRecord) -> int:
         deps.store.jobs.finish(job)  # approved, cancelled or expired meanwhile: nothing to say
         return 0
     message = reminder_message(rec, deps.settings.vault_approvers).as_kwargs()
-    if not deps.store.jobs.finish(job, notify=Notification("message", {**_thread(rec), **message})):
-        return 0
-    deps.store.record_audit(
-        actor="flightvault", action="reminded", plan=rec, detail="approvers reminded"
-    )
-    return 1
+
+    def audited(conn: Connection) -> None:
+        audit_in(
+            conn, actor="flightvault", action="reminded", plan=rec, detail="approvers reminded"
+        )
+
+    notice = Notification("message", {**_thread(rec), **message})
+    return int(deps.store.jobs.finish(job, notify=notice, also=audited))
 
 
 def _expire(deps: Deps, client: WebClient, job: Job, rec: PlanRecord) -> int:
@@ -76,7 +78,7 @@ def _expire(deps: Deps, client: WebClient, job: Job, rec: PlanRecord) -> int:
     expired = replace(rec, state=PlanState.EXPIRED)
 
     def expire(conn: Connection) -> None:
-        if not replace_plan_in(conn, rec, expired):
+        if not replace_plan_in(conn, rec, expired, Note("flightvault", "expired", "plan expired")):
             raise _Lost
 
     try:
@@ -85,7 +87,6 @@ def _expire(deps: Deps, client: WebClient, job: Job, rec: PlanRecord) -> int:
     except _Lost:
         return 0
     current = replace(expired, version=rec.version + 1)
-    deps.store.record_audit(actor="flightvault", action="expired", plan=rec, detail="plan expired")
     refresh_preview(deps, client, current)  # its buttons give way to its final state
     reopen_incident(deps, current)
     return int(notice is not None)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.engine import Connection
 
 from bot.authz import is_authorised
 from bot.delivery import deliver_now
@@ -39,10 +41,11 @@ from core.restore import (
     restore_events,
 )
 from core.state.jobs import JobKind
-from core.state.store import IncidentStatus, Notification, new_id
+from core.state.store import IncidentStatus, Note, Notification, new_id
 from core.timeutil import ONE_MICROSECOND
 
 log = logging.getLogger(__name__)
+DECIDE_ATTEMPTS = 5  # compare-and-set rounds before a click is told to look again
 PROGRESS_EVERY = 1.0  # seconds between progress edits: an updated message, not a flood
 
 
@@ -92,7 +95,13 @@ def post_preview(deps: Deps, client: WebClient, rec: PlanRecord, user: str) -> N
         **({"thread_ts": rec.thread_ts} if rec.thread_ts else {}),
     }
     posted = client.chat_postMessage(**where, **preview_message(rec).as_kwargs())
-    deps.store.replace_plan(rec, replace(rec, ts=posted["ts"], channel=posted["channel"]))
+    shown = deps.store.update_plan(
+        rec.id, lambda r: replace(r, ts=posted["ts"], channel=posted["channel"])
+    )
+    if shown is None:
+        log.warning("could not store where the preview of plan %s was posted", rec.id)
+    elif shown.state is not rec.state:
+        refresh_preview(deps, client, shown)  # a click came before we knew the message: show it
     schedule_expiry(deps, rec)
 
 
@@ -185,6 +194,31 @@ def decide(
 def _decide(
     deps: Deps, client: WebClient, action: str, plan_id: str, user: str, confirmed: bool
 ) -> None:
+    """Re-read and decide again when another write moved the plan on; the pure step and
+    the compare-and-set keep the two-person rule whatever the interleaving."""
+    authorised: bool | None = None
+    for _ in range(DECIDE_ATTEMPTS):
+        rec = _decidable(deps, client, action, plan_id, user, confirmed)
+        if authorised is None:
+            authorised = is_authorised(client, user, deps.settings.vault_approvers)
+        new = _step(deps, action, rec, user, authorised)
+        guard = _lock(deps, new)
+        if deps.store.replace_plan(rec, new, Note(user, action, new.state.value)):
+            _decided(deps, client, replace(new, version=rec.version + 1), guard)
+            return
+        if guard is not None:
+            release(guard, new.plan)
+            guard.close()
+    deps.store.record_audit(
+        actor=user, action=f"refused {action}", plan=rec, detail="lost a race with another click"
+    )
+    raise Refused("Someone else acted on this plan at the same moment; look at it again.")
+
+
+def _decidable(
+    deps: Deps, client: WebClient, action: str, plan_id: str, user: str, confirmed: bool
+) -> PlanRecord:
+    """The plan as it stands now, or the refusal any decision on it meets."""
     rec = deps.store.plan(plan_id[:64])
     if rec is None:
         raise Refused("That restore plan is not known here; run `/vault find` again.")
@@ -199,42 +233,37 @@ def _decide(
         )
     expired = approvals.check_open_or_expire(rec, datetime.now(UTC))
     if expired is not None:
-        if deps.store.replace_plan(rec, expired):
+        if deps.store.replace_plan(rec, expired, Note(user, "expired", "plan expired")):
             refresh_preview(deps, client, expired)
-            deps.store.record_audit(actor=user, action="expired", plan=rec, detail="plan expired")
             reopen_incident(deps, expired)
         raise Refused(
             f"This restore plan expired at {expired.expires_at:%H:%M:%S} UTC; "
             "preview it again. Nothing changed."
         )
-    authorised = is_authorised(client, user, deps.settings.vault_approvers)
-    step = {"request": approvals.request, "approve": approvals.approve, "cancel": approvals.cancel}[
-        action
-    ]
+    return rec
+
+
+def _step(deps: Deps, action: str, rec: PlanRecord, user: str, authorised: bool) -> PlanRecord:
+    step = {"request": approvals.request, "approve": approvals.approve, "cancel": approvals.cancel}
     try:
-        new = step(rec, user, authorised=authorised)
+        return step[action](rec, user, authorised=authorised)
     except Refused as exc:
         deps.store.record_audit(actor=user, action=f"refused {action}", plan=rec, detail=str(exc))
         raise
-    guard = None
-    if new.state is PlanState.EXECUTING:  # lock first: a sweep must never see it unguarded
-        guard = deps.engine.connect()
-        if not acquire(guard, new.plan):
-            guard.close()
-            raise Refused("This restore is already running. Nothing else was started.")
-    if not deps.store.replace_plan(rec, new):
-        if guard is not None:
-            release(guard, new.plan)
-            guard.close()
-        deps.store.record_audit(
-            actor=user,
-            action=f"refused {action}",
-            plan=rec,
-            detail="lost a race with another click",
-        )
-        raise Refused("Someone else acted on this plan at the same moment; look at it again.")
-    current = replace(new, version=rec.version + 1)
-    deps.store.record_audit(actor=user, action=action, plan=current, detail=current.state.value)
+
+
+def _lock(deps: Deps, new: PlanRecord) -> Connection | None:
+    """Lock before the plan is stored as executing: a sweep must never see it unguarded."""
+    if new.state is not PlanState.EXECUTING:
+        return None
+    guard = deps.engine.connect()
+    if not acquire(guard, new.plan):
+        guard.close()
+        raise Refused("This restore is already running. Nothing else was started.")
+    return guard
+
+
+def _decided(deps: Deps, client: WebClient, current: PlanRecord, guard: Connection | None) -> None:
     if current.state is PlanState.REQUESTED:
         schedule_reminder(deps, current)
         if current.incident_id:
@@ -293,22 +322,19 @@ def run(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
         _failed(deps, client, rec, VaultError(unexpected_sentence(ref)), thread)
         return
     deps.metrics.restore_duration.observe(outcome.seconds)
-    done = replace(rec, state=PlanState.EXECUTED, outcome=_outcome_json(outcome))
-    deps.store.replace_plan(rec, done)
-    deps.store.record_audit(
-        actor="flightvault",
-        action="executed",
-        plan=rec,
-        detail=f"{sum(sum(a.values()) for a in outcome.rows.values()):,} rows "
-        f"in {outcome.seconds:.2f} s; validated",
-    )
+    written = sum(sum(a.values()) for a in outcome.rows.values())
     repaired = sum(t.repaired for t in rec.plan.tables)
-    deps.store.record_audit(
-        actor="flightvault",
-        action="validated",
-        plan=rec,
-        detail=f"every step wrote the planned rows; {repaired:,} dangling references repaired; "
-        f"checks {outcome.check_seconds * 1000:.0f} ms",
+    done = _conclude(
+        deps,
+        rec,
+        lambda r: replace(r, state=PlanState.EXECUTED, outcome=_outcome_json(outcome)),
+        Note("flightvault", "executed", f"{written:,} rows in {outcome.seconds:.2f} s; validated"),
+        Note(
+            "flightvault",
+            "validated",
+            f"every step wrote the planned rows; {repaired:,} dangling references repaired; "
+            f"checks {outcome.check_seconds * 1000:.0f} ms",
+        ),
     )
     if rec.incident_id:
         deps.store.set_incident_status(rec.incident_id, IncidentStatus.RESTORED)
@@ -320,12 +346,24 @@ def _failed(
     deps: Deps, client: WebClient, rec: PlanRecord, exc: VaultError, thread: dict[str, str]
 ) -> None:
     state = PlanState.STALE if isinstance(exc, StalePlan) else PlanState.FAILED
-    after = replace(rec, state=state)
-    deps.store.replace_plan(rec, after)
-    deps.store.record_audit(actor="flightvault", action=state.value, plan=rec, detail=str(exc))
+    after = _conclude(
+        deps, rec, lambda r: replace(r, state=state), Note("flightvault", state.value, str(exc))
+    )
     refresh_preview(deps, client, after)
     finding = rec.plan.extra.get("finding_id")
     _send_queued(deps, client, thread, failure_message(after, str(exc), finding).as_kwargs())
+
+
+def _conclude(
+    deps: Deps, rec: PlanRecord, change: Callable[[PlanRecord], PlanRecord], *notes: Note
+) -> PlanRecord:
+    """Store a restore's outcome with its audit lines. Only the process holding the plan's
+    lock gets here, so other writers can only have touched bookkeeping: apply it again."""
+    stored = deps.store.update_plan(rec.id, change, *notes)
+    if stored is None:
+        log.error("could not store the outcome of plan %s; the audit trail lacks it", rec.id)
+        return change(rec)
+    return stored
 
 
 def _send_queued(
@@ -398,8 +436,6 @@ def sweep_interrupted(deps: Deps, client: WebClient) -> int:
             )
         state = PlanState.FAILED if unchanged else PlanState.STALE
         after = replace(rec, state=state)
-        if not deps.store.replace_plan(rec, after):
-            continue  # someone else reconciled it first
         sentence = (
             "The process running this restore stopped before it finished; the database rolled "
             "it back, so nothing was written. Preview it again to retry."
@@ -407,9 +443,8 @@ def sweep_interrupted(deps: Deps, client: WebClient) -> int:
             else "The process running this restore stopped before it finished, and the data has "
             "changed since; preview it again."
         )
-        deps.store.record_audit(
-            actor="flightvault", action="interrupted", plan=rec, detail=sentence
-        )
+        if not deps.store.replace_plan(rec, after, Note("flightvault", "interrupted", sentence)):
+            continue  # someone else reconciled it first
         refresh_preview(deps, client, after)
         thread = {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
         _send_queued(

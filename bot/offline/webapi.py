@@ -2,7 +2,8 @@
 
 Answers the methods FlightVault uses with the shapes Slack documents, checks
 the bearer token, and can be told to fail (HTTP 429 with Retry-After, 500)
-for the next N calls of a method, as Slack does under load.
+for the next N calls of a method, as Slack does under load, or to answer a
+call late (it is recorded, so visible to a clicking test, before it is answered).
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ class _Failure:
     retry_after: int | None
 
 
+@dataclass
+class _Slow:
+    seconds: float
+    remaining: int
+    containing: str
+
+
 class FakeSlackAPI:
     def __init__(self, token: str = "xoxb-flightvault-test") -> None:
         self.token = token
@@ -52,6 +60,7 @@ class FakeSlackAPI:
         self.usergroups: dict[str, list[str]] = {}  # user-group ID -> member user IDs
         self._lock = threading.Condition()
         self._failures: dict[str, _Failure] = {}
+        self._slow: dict[str, _Slow] = {}
         self._ts = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -85,6 +94,12 @@ class FakeSlackAPI:
         with self._lock:
             self._failures[method] = _Failure(status, times, retry_after)
 
+    def slow(self, method: str, seconds: float, times: int = 1, containing: str = "") -> None:
+        """Answer the next ``times`` calls of ``method`` whose text holds ``containing``
+        ``seconds`` late; each is recorded on arrival."""
+        with self._lock:
+            self._slow[method] = _Slow(seconds, times, containing)
+
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
@@ -114,6 +129,14 @@ class FakeSlackAPI:
                 return None
             failure.remaining -= 1
             return failure
+
+    def _take_delay(self, call: Call) -> float:
+        with self._lock:
+            slow = self._slow.get(call.method)
+            if slow is None or slow.remaining <= 0 or slow.containing not in call.text:
+                return 0.0
+            slow.remaining -= 1
+            return slow.seconds
 
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"
@@ -216,7 +239,9 @@ class FakeSlackAPI:
                     return self._send(failure.status, body, "application/json", headers)
                 if self.headers.get("Authorization") != f"Bearer {api.token}":
                     return self._json({"ok": False, "error": "invalid_auth"})
-                api._record(Call("api", name, params))
+                call = Call("api", name, params)
+                api._record(call)
+                time.sleep(api._take_delay(call))
                 return self._json(api.answer(name, params))
 
             def _json(self, payload: dict[str, Any]) -> None:

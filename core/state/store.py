@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -40,6 +40,18 @@ class IncidentStatus(StrEnum):
 
 
 ACTIVE = (IncidentStatus.OPEN, IncidentStatus.RESTORE_PENDING)
+
+
+UPDATE_ATTEMPTS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An audit line written in the same transaction as the plan change it explains."""
+
+    actor: str
+    action: str
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,15 +255,13 @@ class StateStore:
                 if open_incident is not None:
                     conn.execute(incidents.insert().values(**_incident_values(open_incident)))
                     incident_id = open_incident.id
-                    conn.execute(
-                        audit.insert().values(
-                            incident_id=incident_id,
-                            actor="flightvault",
-                            action="detected",
-                            detail=f"{open_incident.table}: damage committed at "
-                            f"{open_incident.first_instant.isoformat()}",
-                            at=utcnow(),
-                        )
+                    audit_in(
+                        conn,
+                        incident_id=incident_id,
+                        actor="flightvault",
+                        action="detected",
+                        detail=f"{open_incident.table}: damage committed at "
+                        f"{open_incident.first_instant.isoformat()}",
                     )
                 for rec in records:
                     values = _event_values(source, rec, False)
@@ -567,14 +577,12 @@ class StateStore:
                 )
             )
             if incident_id is not None:
-                conn.execute(
-                    audit.insert().values(
-                        incident_id=incident_id,
-                        actor=actor,
-                        action="find",
-                        detail=f"restore point {restore_point.isoformat()}",
-                        at=utcnow(),
-                    )
+                audit_in(
+                    conn,
+                    incident_id=incident_id,
+                    actor=actor,
+                    action="find",
+                    detail=f"restore point {restore_point.isoformat()}",
                 )
         return finding_id
 
@@ -593,10 +601,29 @@ class StateStore:
             row = conn.execute(sa.select(plans).where(plans.c.id == plan_id)).first()
             return _plan_record(row) if row else None
 
-    def replace_plan(self, old: PlanRecord, new: PlanRecord) -> bool:
-        """Compare-and-set: store ``new`` only if the record is still at ``old.version``."""
+    def replace_plan(self, old: PlanRecord, new: PlanRecord, *notes: Note) -> bool:
+        """Compare-and-set: store ``new`` only if the record is still at ``old.version``;
+        ``notes`` are audited in the same transaction, so no state is seen without its line."""
         with self.engine.begin() as conn:
-            return replace_plan_in(conn, old, new)
+            return replace_plan_in(conn, old, new, *notes)
+
+    def update_plan(
+        self, plan_id: str, change: Callable[[PlanRecord], PlanRecord], *notes: Note
+    ) -> PlanRecord | None:
+        """Apply ``change`` to the newest record, re-reading after a lost compare-and-set.
+
+        For the bot's own bookkeeping (the preview's message, a restore's outcome): another
+        writer moving the version on must not make it drop its write. Returns the stored
+        record, or None if the plan is gone or stayed contended.
+        """
+        for _ in range(UPDATE_ATTEMPTS):
+            rec = self.plan(plan_id)
+            if rec is None:
+                return None
+            new = change(rec)
+            if self.replace_plan(rec, new, *notes):
+                return replace(new, version=rec.version + 1)
+        return None
 
     def record_audit(
         self,
@@ -608,16 +635,8 @@ class StateStore:
         incident_id: str | None = None,
     ) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                audit.insert().values(
-                    plan_id=plan.id if plan else None,
-                    incident_id=(plan.incident_id if plan else None) or incident_id,
-                    actor=actor,
-                    action=action,
-                    detail=detail[:500],
-                    fingerprint=plan.plan.fingerprint if plan else None,
-                    at=utcnow(),
-                )
+            audit_in(
+                conn, actor=actor, action=action, detail=detail, plan=plan, incident_id=incident_id
             )
 
     def audit_trail(
@@ -687,14 +706,39 @@ def _incident_values(inc: Incident) -> dict[str, Any]:
     }
 
 
-def replace_plan_in(conn: Connection, old: PlanRecord, new: PlanRecord) -> bool:
+def replace_plan_in(conn: Connection, old: PlanRecord, new: PlanRecord, *notes: Note) -> bool:
     """``replace_plan`` inside the caller's transaction."""
     values = _plan_values(new)
     values["version"] = old.version + 1
     won = conn.execute(
         plans.update().where(plans.c.id == old.id, plans.c.version == old.version).values(**values)
     ).rowcount
+    for note in notes if won else ():
+        audit_in(conn, actor=note.actor, action=note.action, detail=note.detail, plan=new)
     return bool(won)
+
+
+def audit_in(
+    conn: Connection,
+    *,
+    actor: str,
+    action: str,
+    detail: str,
+    plan: PlanRecord | None = None,
+    incident_id: str | None = None,
+) -> None:
+    """One line of the audit trail, inside the caller's transaction."""
+    conn.execute(
+        audit.insert().values(
+            plan_id=plan.id if plan else None,
+            incident_id=(plan.incident_id if plan else None) or incident_id,
+            actor=actor,
+            action=action,
+            detail=detail[:500],
+            fingerprint=plan.plan.fingerprint if plan else None,
+            at=utcnow(),
+        )
+    )
 
 
 def _plan_values(rec: PlanRecord) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from bot.ids import Action
 from bot.offline.harness import OfflineBot
 from bot.offline.wait import wait_until
 from bot.offline.webapi import Call
+from core.approvals import PlanState
 from core.demo_data import seed_demo
+from core.state.store import Note
 from tests.core.detect_schema import STATIONS
 from tests.support.slack import assert_valid_message
 from tests.support.sql import run_sql
@@ -304,3 +307,48 @@ def test_user_group_approvers(database_url: str, stations: Engine) -> None:
         )
         bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0DAVE")
         wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "executed", what="x")
+
+
+def test_a_click_before_the_preview_is_stored_is_decided_and_shown(
+    bot: OfflineBot, stations: Engine
+) -> None:
+    """Slack answers the preview's post late: the Request click lands before the bot knows
+    the message's ts. It must not be refused, and the preview must still show its result."""
+    bot.slack.slow("chat.postMessage", 5.0, containing="Restore preview")
+    preview = preview_from_find(bot, "stations", user=APPROVERS[0])
+    plan_id = buttons(preview)[Action.REQUEST_RESTORE.value]
+    bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user=APPROVERS[0])
+    wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "requested", what="r")
+    assert bot.store.plan(plan_id).ts is None, "the click came in the gap"
+
+    ts = wait_until(lambda: bot.store.plan(plan_id).ts, what="the preview's ts stored")
+    shown = wait_until(
+        lambda: [c for c in bot.slack.calls_to("chat.update") if c.params.get("ts") == ts],
+        what="the preview refreshed",
+    )[-1]
+    assert Action.APPROVE_RESTORE.value in buttons(shown)
+    assert_valid_message(shown.text, shown.blocks)
+    bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user=APPROVERS[1], message_ts=ts)
+    wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "executed", what="x")
+    trail = [e["action"] for e in bot.store.audit_trail(limit=100)]
+    assert trail.count("request") == 1 and trail.count("executed") == 1
+    assert not [a for a in trail if a.startswith("refused")]
+
+
+def test_a_plan_change_and_its_audit_line_commit_together(
+    bot: OfflineBot, stations: Engine
+) -> None:
+    preview = preview_from_find(bot, "stations", user=APPROVERS[0])
+    rec = bot.store.plan(buttons(preview)[Action.REQUEST_RESTORE.value])
+    moved = bot.store.update_plan(rec.id, lambda r: replace(r, thread_ts="1.000001"))
+    assert moved is not None and moved.version == rec.version + 1
+
+    cancel = Note(APPROVERS[0], "cancel", "cancelled")
+    assert not bot.store.replace_plan(rec, replace(rec, state=PlanState.CANCELLED), cancel)
+    assert bot.store.plan(rec.id).state is PlanState.PREVIEWED
+    assert "cancel" not in [e["action"] for e in bot.store.audit_trail(limit=100)]
+
+    assert bot.store.replace_plan(moved, replace(moved, state=PlanState.CANCELLED), cancel)
+    stored = bot.store.plan(rec.id)
+    assert stored.state is PlanState.CANCELLED and stored.thread_ts == "1.000001"
+    assert [e["action"] for e in bot.store.audit_trail(limit=100)].count("cancel") == 1
