@@ -37,12 +37,13 @@ from core.restore import (
     acquire,
     execute_plan,
     is_running,
+    maybe_rehearse,
     release,
     restore_events,
 )
 from core.state.jobs import JobKind
 from core.state.store import IncidentStatus, Note, Notification, new_id
-from core.timeutil import ONE_MICROSECOND
+from core.timeutil import ONE_MICROSECOND, fmt_instant
 
 log = logging.getLogger(__name__)
 DECIDE_ATTEMPTS = 5  # compare-and-set rounds before a click is told to look again
@@ -133,14 +134,16 @@ def preview_finding(
         raise InvalidInput("That finding is no longer known; run `/vault find` again.")
     events = [event_from_json(e) for e in saved["damage"]]
     with deps.engine.connect() as conn:
+        catalogue = load_catalogue(conn)
         plan = build_plan(
             conn,
-            load_catalogue(conn),
+            catalogue,
             table=saved["table_name"],
             events=events,
             restore_point=saved["restore_point"],
             extra={"finding_id": finding_id},
         )
+    plan = maybe_rehearse(deps.engine, catalogue, plan, up_to=deps.settings.vault_rehearse_rows)
     rec = _record(deps, plan, kind="restore", incident_id=saved["incident_id"], where=where)
     post_preview(deps, client, rec, user)
 
@@ -150,9 +153,11 @@ def preview_to_instant(
 ) -> None:
     """Undo every change to ``table`` (and its cascades) after ``instant``, row by row."""
     with deps.engine.connect() as conn:
-        plan = plan_to_instant(conn, load_catalogue(conn), table, instant)
+        catalogue = load_catalogue(conn)
+        plan = plan_to_instant(conn, catalogue, table, instant)
     if plan is None:
         raise InvalidInput("Nothing changed in that table since then; there is nothing to restore.")
+    plan = maybe_rehearse(deps.engine, catalogue, plan, up_to=deps.settings.vault_rehearse_rows)
     post_preview(
         deps, client, _record(deps, plan, kind="restore", incident_id=None, where=where), user
     )
@@ -327,13 +332,14 @@ def run(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
     done = _conclude(
         deps,
         rec,
-        lambda r: replace(r, state=PlanState.EXECUTED, outcome=_outcome_json(outcome)),
-        Note("flightvault", "executed", f"{written:,} rows in {outcome.seconds:.2f} s; validated"),
+        lambda r: replace(r, state=PlanState.EXECUTED, outcome=outcome.to_json()),
+        Note("flightvault", "executed", f"{written:,} rows in {outcome.seconds:.2f} s; verified"),
         Note(
             "flightvault",
             "validated",
-            f"every step wrote the planned rows; {repaired:,} dangling references repaired; "
-            f"checks {outcome.check_seconds * 1000:.0f} ms",
+            f"verified: {outcome.verified:,} rows equal their versions at "
+            f"{fmt_instant(rec.plan.restore_point)}; {repaired:,} dangling references "
+            f"repaired; checks {outcome.check_seconds * 1000:.0f} ms",
         ),
     )
     if rec.incident_id:
@@ -375,17 +381,6 @@ def _send_queued(
     deliver_now(deps, client)
 
 
-def _outcome_json(outcome: RestoreOutcome) -> dict[str, Any]:
-    return {
-        "rows": outcome.rows,
-        "conflicts": outcome.conflicts,
-        "started": outcome.started.isoformat(),
-        "finished": outcome.finished.isoformat(),
-        "seconds": outcome.seconds,
-        "check_seconds": outcome.check_seconds,
-    }
-
-
 def preview_undo(deps: Deps, client: WebClient, plan_id: str, user: str) -> None:
     """The undo of a finished restore is itself a previewed, two-person restore."""
     rec = deps.store.plan(plan_id[:64])
@@ -396,14 +391,7 @@ def preview_undo(deps: Deps, client: WebClient, plan_id: str, user: str) -> None
         raise Refused(
             f"This restore was already undone (plan `{done[0].plan.fingerprint}`). Nothing changed."
         )
-    outcome = RestoreOutcome(
-        rows=rec.outcome["rows"],
-        conflicts=rec.outcome["conflicts"],
-        started=datetime.fromisoformat(rec.outcome["started"]),
-        finished=datetime.fromisoformat(rec.outcome["finished"]),
-        seconds=rec.outcome["seconds"],
-        check_seconds=rec.outcome["check_seconds"],
-    )
+    outcome = RestoreOutcome.from_json(rec.outcome)
     with deps.engine.connect() as conn:
         catalogue = load_catalogue(conn)
         events: list[ChangeEvent] = restore_events(conn, catalogue, rec.plan, outcome)
@@ -416,6 +404,7 @@ def preview_undo(deps: Deps, client: WebClient, plan_id: str, user: str) -> None
             events=events,
             restore_point=events[0].instant - ONE_MICROSECOND,
         )
+    plan = maybe_rehearse(deps.engine, catalogue, plan, up_to=deps.settings.vault_rehearse_rows)
     where = {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
     undo = _record(
         deps, plan, kind="undo", incident_id=rec.incident_id, where=where, undo_of=rec.id

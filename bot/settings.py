@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     vault_confirm_rows: int = Field(
         10_000, ge=0, description="Restores writing more rows need the table name typed"
     )
+    vault_rehearse_rows: int = Field(
+        100_000, ge=0, description="Previews rehearse (and roll back) restores up to this size"
+    )
     vault_remind_after: float = Field(
         300.0, ge=0, le=86_400, description="Seconds before a pending request reminds approvers"
     )

@@ -34,10 +34,18 @@ def _is_table(name: str, columns: str) -> sa.TableClause:
     return sa.table(name, *(sa.column(c, sa.String()) for c in columns.split()), schema=IS)
 
 
-_TABLES = _is_table("TABLES", "TABLE_SCHEMA TABLE_NAME TABLE_TYPE ENGINE TABLE_ROWS")
+TABLES = _is_table(
+    "TABLES", "TABLE_SCHEMA TABLE_NAME TABLE_TYPE ENGINE TABLE_ROWS UPDATE_TIME CREATE_TIME"
+)  # information_schema.TABLES, for the modules that read it
 _COLUMNS = _is_table(
     "COLUMNS",
-    "TABLE_SCHEMA TABLE_NAME COLUMN_NAME ORDINAL_POSITION DATA_TYPE COLUMN_TYPE IS_NULLABLE",
+    "TABLE_SCHEMA TABLE_NAME COLUMN_NAME ORDINAL_POSITION DATA_TYPE COLUMN_TYPE IS_NULLABLE"
+    " EXTRA IS_GENERATED",
+)
+_TRIGGERS = _is_table(
+    "TRIGGERS",
+    "TRIGGER_SCHEMA TRIGGER_NAME EVENT_MANIPULATION EVENT_OBJECT_TABLE ACTION_TIMING"
+    " ACTION_STATEMENT ACTION_ORDER",
 )
 _STATISTICS = _is_table(
     "STATISTICS", "TABLE_SCHEMA TABLE_NAME INDEX_NAME SEQ_IN_INDEX COLUMN_NAME NON_UNIQUE"
@@ -70,6 +78,19 @@ class Column:
     data_type: str
     column_type: str
     nullable: bool
+    generated: bool = False  # VIRTUAL or STORED: computed by the server, never written
+    invisible: bool = False  # left out of SELECT *, so always named explicitly
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A trigger as the catalogue shows it (the account needs TRIGGER to see it)."""
+
+    name: str
+    table: str
+    timing: str  # BEFORE | AFTER
+    event: str  # INSERT | UPDATE | DELETE
+    statement: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +130,15 @@ class TableInfo:
     engine: str
     estimated_rows: int
     columns: tuple[Column, ...]
-    primary_key: tuple[str, ...]
+    key: tuple[str, ...]  # the row identity: the primary key, else a UNIQUE key over NOT NULL
     unique_keys: tuple[tuple[str, ...], ...]
     period: Period | None
     outgoing: tuple[ForeignKey, ...] = ()
     incoming: tuple[ForeignKey, ...] = ()
     problem: str | None = None
     access_error: str | None = None  # set when the account cannot read the table's definition
+    key_name: str = "PRIMARY"  # the index that gives the row identity
+    triggers: tuple[Trigger, ...] = ()
 
     @property
     def watchable(self) -> bool:
@@ -134,7 +157,24 @@ class TableInfo:
 
     @property
     def non_key_columns(self) -> list[str]:
-        return [c for c in self.data_columns if c not in self.primary_key]
+        return [c for c in self.data_columns if c not in self.key]
+
+    @property
+    def writable_columns(self) -> list[str]:
+        """Columns a restore writes: generated columns are the server's to compute."""
+        return [c.name for c in self.columns if not c.generated]
+
+    @property
+    def transactional(self) -> bool:
+        """Only InnoDB rolls back: a restore or rehearsal must never half-write a table."""
+        return self.engine.lower() == "innodb"
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def describe_key(self) -> str:
+        cols = ", ".join(self.key) or "-"
+        return cols if self.key_name == "PRIMARY" else f"{cols} (unique `{self.key_name}`)"
 
     def all_versions(self) -> VersionedTable:
         return all_versions(self.name, self.version_columns)
@@ -190,16 +230,15 @@ def load_catalogue(conn: Connection, schema: str | None = None) -> Catalogue:
     """Introspect one schema (default: the connection's current database)."""
     schema = schema or conn.execute(sa.text("SELECT DATABASE()")).scalar_one()
     tables = conn.execute(
-        sa.select(
-            _TABLES.c.TABLE_NAME, _TABLES.c.TABLE_TYPE, _TABLES.c.ENGINE, _TABLES.c.TABLE_ROWS
-        )
-        .where(_TABLES.c.TABLE_SCHEMA == schema)
-        .where(_TABLES.c.TABLE_TYPE.in_(["BASE TABLE", "SYSTEM VERSIONED"]))
-        .order_by(_TABLES.c.TABLE_NAME)
+        sa.select(TABLES.c.TABLE_NAME, TABLES.c.TABLE_TYPE, TABLES.c.ENGINE, TABLES.c.TABLE_ROWS)
+        .where(TABLES.c.TABLE_SCHEMA == schema)
+        .where(TABLES.c.TABLE_TYPE.in_(["BASE TABLE", "SYSTEM VERSIONED"]))
+        .order_by(TABLES.c.TABLE_NAME)
     ).all()
     columns = _columns(conn, schema)
     indexes = _indexes(conn, schema)
     fks = _foreign_keys(conn, schema)
+    triggers = _triggers(conn, schema)
     result: dict[str, TableInfo] = {}
     for name, ttype, engine, rows in tables:
         versioned = ttype == "SYSTEM VERSIONED"
@@ -214,26 +253,50 @@ def load_catalogue(conn: Connection, schema: str | None = None) -> Catalogue:
         info = _table_info(
             schema, name, engine or "", int(rows or 0), columns[name], indexes[name], period, fks
         )
+        info = replace(info, triggers=tuple(t for t in triggers if t.table == name))
         result[name] = replace(info, problem=denied, access_error=denied) if denied else info
     return Catalogue(schema=schema, tables=result)
 
 
 def _columns(conn: Connection, schema: str) -> dict[str, list[Column]]:
     out: dict[str, list[Column]] = defaultdict(list)
+    c = _COLUMNS.c
+    rows = conn.execute(
+        sa.select(c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.IS_NULLABLE, c.EXTRA)
+        .where(c.TABLE_SCHEMA == schema)
+        .order_by(c.TABLE_NAME, c.ORDINAL_POSITION)
+    )
+    for table, name, dtype, ctype, nullable, extra in rows:
+        extra = (extra or "").upper()
+        out[table].append(
+            Column(
+                name,
+                dtype.lower(),
+                ctype.lower(),
+                nullable == "YES",
+                generated="GENERATED" in extra,
+                invisible="INVISIBLE" in extra,
+            )
+        )
+    return out
+
+
+def _triggers(conn: Connection, schema: str) -> list[Trigger]:
+    t = _TRIGGERS.c
     rows = conn.execute(
         sa.select(
-            _COLUMNS.c.TABLE_NAME,
-            _COLUMNS.c.COLUMN_NAME,
-            _COLUMNS.c.DATA_TYPE,
-            _COLUMNS.c.COLUMN_TYPE,
-            _COLUMNS.c.IS_NULLABLE,
+            t.TRIGGER_NAME,
+            t.EVENT_OBJECT_TABLE,
+            t.ACTION_TIMING,
+            t.EVENT_MANIPULATION,
+            t.ACTION_STATEMENT,
         )
-        .where(_COLUMNS.c.TABLE_SCHEMA == schema)
-        .order_by(_COLUMNS.c.TABLE_NAME, _COLUMNS.c.ORDINAL_POSITION)
+        .where(t.TRIGGER_SCHEMA == schema)
+        .order_by(t.EVENT_OBJECT_TABLE, t.ACTION_TIMING, t.EVENT_MANIPULATION, t.ACTION_ORDER)
     )
-    for table, name, dtype, ctype, nullable in rows:
-        out[table].append(Column(name, dtype.lower(), ctype.lower(), nullable == "YES"))
-    return out
+    return [
+        Trigger(name, table, timing, event, body or "") for name, table, timing, event, body in rows
+    ]
 
 
 def _indexes(conn: Connection, schema: str) -> dict[str, dict[str, tuple[bool, list[str]]]]:
@@ -336,27 +399,49 @@ def _table_info(
 ) -> TableInfo:
     period_cols = {period.start, period.end} if period else set()
     data = tuple(c for c in columns if c.name not in period_cols)
-    pk = tuple(c for c in indexes.get("PRIMARY", (True, []))[1] if c not in period_cols)
-    uniques = tuple(
-        tuple(c for c in cols if c not in period_cols)
+    uniques = {
+        idx: tuple(c for c in cols if c not in period_cols)
         for idx, (unique, cols) in indexes.items()
-        if unique and idx != "PRIMARY"
-    )
+        if unique
+    }
+    key_name, key = _identity(uniques, {c.name for c in data if not c.nullable})
     problem = None
     if period is None:
         problem = f"it is not system-versioned (ALTER TABLE `{name}` ADD SYSTEM VERSIONING)"
-    elif not pk:
-        problem = "it has no primary key, so rows cannot be matched across versions"
+    elif not key:
+        problem = (
+            "it has neither a primary key nor a UNIQUE key over NOT NULL columns, so rows "
+            "cannot be matched across versions"
+        )
     return TableInfo(
         schema=schema,
         name=name,
         engine=engine,
         estimated_rows=rows,
         columns=data,
-        primary_key=pk,
-        unique_keys=uniques,
+        key=key,
+        key_name=key_name,
+        unique_keys=tuple(cols for idx, cols in uniques.items() if idx != "PRIMARY"),
         period=period,
         outgoing=tuple(f for f in fks if f.child_schema == schema and f.child_table == name),
         incoming=tuple(f for f in fks if f.parent_schema == schema and f.parent_table == name),
         problem=problem,
     )
+
+
+def _identity(
+    uniques: Mapping[str, tuple[str, ...]], not_null: set[str]
+) -> tuple[str, tuple[str, ...]]:
+    """The primary key, else the narrowest UNIQUE key over NOT NULL columns: InnoDB uses such
+    a key as the row identity when there is no primary key, and so can we."""
+    if uniques.get("PRIMARY"):
+        return "PRIMARY", uniques["PRIMARY"]
+    candidates = sorted(
+        (len(cols), idx, cols)
+        for idx, cols in uniques.items()
+        if cols and all(c in not_null for c in cols)
+    )
+    if not candidates:
+        return "PRIMARY", ()
+    _, idx, cols = candidates[0]
+    return idx, cols

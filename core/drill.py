@@ -42,6 +42,7 @@ class DrillResult:
     plan_seconds: float = 0.0
     run_seconds: float = 0.0
     check_seconds: float = 0.0
+    verified: int = 0  # rows that came out equal to history before the rollback
 
     @property
     def rows(self) -> int:
@@ -51,16 +52,10 @@ class DrillResult:
 def plan_to_instant(
     conn: Connection, catalogue: Catalogue, table: str, instant: datetime
 ) -> RestorePlan | None:
-    """The plan undoing every change to ``table`` (and what cascaded) after ``instant``;
-    None when nothing changed since."""
+    """The plan undoing every statement that changed ``table`` after ``instant``, with its
+    whole footprint (cascades, SET NULL children, triggers); None when nothing changed."""
     info = catalogue.watchable(table)
-    events = list_events(
-        conn,
-        catalogue,
-        since=instant,
-        until=server_now(conn),
-        tables=related_tables(catalogue, info),
-    )
+    events = list_events(conn, catalogue, since=instant, until=server_now(conn), tables=[info.name])
     if not events:
         return None
     return build_plan(conn, catalogue, table=info.name, events=events, restore_point=instant)
@@ -94,7 +89,7 @@ def run_drill(engine: Engine, table: str, instant: datetime) -> DrillResult:
     return DrillResult(
         table=plan.table,
         restore_point=instant,
-        statements=len({s.instant for s in plan.steps}),
+        statements=len(plan.statements),
         tables=plan.tables,
         written=outcome.rows,
         conflicts=outcome.conflicts,
@@ -102,4 +97,5 @@ def run_drill(engine: Engine, table: str, instant: datetime) -> DrillResult:
         plan_seconds=planned,
         run_seconds=outcome.seconds,
         check_seconds=outcome.check_seconds,
+        verified=outcome.verified,
     )

@@ -30,7 +30,7 @@ class UnknownTable(VaultError):
 
 
 class UnwatchableTable(VaultError):
-    """The table exists but cannot be watched (no versioning, no primary key)."""
+    """The table exists but cannot be watched (no versioning, no row identity)."""
 
 
 class InvalidInput(VaultError):

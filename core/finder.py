@@ -17,6 +17,7 @@ naive whole-table restore to that point would also wipe out.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from core.catalogue import Catalogue, Precision, TableInfo
 from core.errors import InvalidInput, VaultError
+from core.footprint import downstream
 from core.health import Health, health_at, is_unhealthy, validate_check
 from core.history import ChangeEvent, TableChange, list_events, server_now
 from core.impact import event_impact
@@ -32,6 +34,7 @@ from core.judge import Rules, baseline, judge, share_of
 from core.timeutil import ONE_MICROSECOND, fmt_instant, from_db
 
 DEFAULT_WINDOW = timedelta(hours=24)
+SCALE = 100  # a statement two orders of magnitude smaller than a burst's largest is not in it
 
 
 class NoDamageFound(VaultError):
@@ -85,16 +88,13 @@ class Finding:
 
 
 def related_tables(catalogue: Catalogue, table: TableInfo) -> list[str]:
-    """The table and the versioned tables its deletions cascade into."""
-    children = [
-        fk.child_table
-        for fk in table.incoming
-        if fk.on_delete == "CASCADE"
-        and fk.child_table in catalogue.tables
-        and catalogue.tables[fk.child_table].watchable
-        and fk.child_table != table.name
+    """The table and the versioned tables its statements reach, at any depth: cascades,
+    SET NULL, ON UPDATE CASCADE and triggers (the footprint a statement can have)."""
+    return [
+        name
+        for name in downstream(catalogue, table.name)
+        if name in catalogue.tables and catalogue.tables[name].watchable
     ]
-    return [table.name, *dict.fromkeys(children)]
 
 
 def find_restore_point(
@@ -142,7 +142,9 @@ def find_restore_point(
             f"{fmt_instant(until)}: {exc}. Try `since 7d` or {hint}."
         ) from None
     first = damage[0].instant
-    loss = loss_window(conn, catalogue, table, after=damage[-1].instant, now=now)
+    loss = loss_window(
+        conn, catalogue, table, after=first - ONE_MICROSECOND, now=now, damage=damage
+    )
     gone_since = sum((e.for_table(name) or TableChange(name)).deleted for e in damage)
     return Finding(
         table=name,
@@ -250,17 +252,20 @@ def _kind(event: ChangeEvent, name: str) -> str:
 
 
 def _bursts(own: list[ChangeEvent], name: str, window_s: float) -> list[list[ChangeEvent]]:
-    """Runs of same-kind damaging statements closer than ``window_s`` to each other.
+    """Runs of same-kind statements closer than ``window_s`` to each other, each kept to the
+    statements of comparable scale.
 
-    Trailing stragglers far smaller than the run's typical statement (a
-    legitimate two-row delete right after a mass delete) are left out.
+    A batched cleanup's batches (and its smaller last batch) are one burst; a
+    one-row UPDATE just before or after a 26,000-row UPDATE is a legitimate
+    write that happened to be near, not damage: it is left out of the burst,
+    so the restore keeps it, and it shows in the data-loss window.
     """
-    bursts: list[list[ChangeEvent]] = []
+    runs: list[list[ChangeEvent]] = []
     for event in own:
         kind = _kind(event, name)
         if not kind:
             continue
-        last = bursts[-1] if bursts else None
+        last = runs[-1] if runs else None
         if (
             last
             and _kind(last[-1], name) == kind
@@ -268,15 +273,14 @@ def _bursts(own: list[ChangeEvent], name: str, window_s: float) -> list[list[Cha
         ):
             last.append(event)
         else:
-            bursts.append([event])
-    return [_trim(b, name) for b in bursts]
+            runs.append([event])
+    return [_comparable(run, name) for run in runs]
 
 
-def _trim(burst: list[ChangeEvent], name: str) -> list[ChangeEvent]:
-    typical = sorted(_size(e, name) for e in burst)[len(burst) // 2]
-    while len(burst) > 1 and _size(burst[-1], name) * 10 < typical:
-        burst = burst[:-1]
-    return burst
+def _comparable(run: list[ChangeEvent], name: str) -> list[ChangeEvent]:
+    """The statements of a run within ``SCALE`` of its largest (by rows changed)."""
+    largest = max(_size(e, name) for e in run)
+    return [e for e in run if _size(e, name) * SCALE >= largest]
 
 
 def _by_health(
@@ -333,15 +337,25 @@ def first_version(conn: Connection, table: TableInfo) -> datetime | None:
 
 
 def loss_window(
-    conn: Connection, catalogue: Catalogue, table: TableInfo, *, after: datetime, now: datetime
+    conn: Connection,
+    catalogue: Catalogue,
+    table: TableInfo,
+    *,
+    after: datetime,
+    now: datetime,
+    damage: Sequence[ChangeEvent] = (),
 ) -> LossWindow:
-    """Statements after the damage that a whole-table restore would wipe out."""
-    later = list_events(conn, catalogue, since=after, until=now, tables=[table.name], inserts=True)
-    mine = [c for e in later if (c := e.for_table(table.name))]
+    """Statements after ``after`` that a whole-table restore to it would wipe out: every
+    later statement on the table that is not part of the damage, including legitimate ones
+    that ran between a burst's statements."""
+    damaged = {e.point for e in damage}
+    later = list_events(conn, catalogue, since=after, until=now, tables=[table.name])
+    kept = [e for e in later if e.point not in damaged]
+    mine = [c for e in kept if (c := e.for_table(table.name))]
     return LossWindow(
         statements=len(mine),
         inserted=sum(c.inserted for c in mine),
         updated=sum(c.updated for c in mine),
         deleted=sum(c.deleted for c in mine),
-        last=later[-1].instant if later else None,
+        last=kept[-1].instant if kept else None,
     )

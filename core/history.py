@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, FromClause
 
 from core.catalogue import Catalogue, Precision, TableInfo
+from core.rowmatch import same_row
 from core.timeutil import from_db, to_db
 
 _REGISTRY = sa.table(
@@ -132,13 +133,6 @@ def _key_match(a: FromClause, b: FromClause, key: Sequence[str]) -> ColumnElemen
     return sa.and_(*(a.c[k] == b.c[k] for k in key))
 
 
-def _same_values(a: FromClause, b: FromClause, cols: Sequence[str]) -> ColumnElement[bool]:
-    """Null-safe equality (``<=>``) of every listed column."""
-    if not cols:
-        return sa.true()
-    return sa.and_(*(a.c[c].is_not_distinct_from(b.c[c]) for c in cols))
-
-
 def _count_if(cond: ColumnElement[bool]) -> ColumnElement[Any]:
     return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
@@ -186,9 +180,9 @@ def _closing_counts(
     start, end = table.period.start, table.period.end
     h = table.all_versions().alias("h")
     n = table.all_versions().alias("n")
-    joined = h.outerjoin(n, sa.and_(_key_match(h, n, table.primary_key), n.c[start] == h.c[end]))
-    rewritten = n.c[table.primary_key[0]].is_not(None)
-    changed = sa.and_(rewritten, sa.not_(_same_values(h, n, table.non_key_columns)))
+    joined = h.outerjoin(n, sa.and_(_key_match(h, n, table.key), n.c[start] == h.c[end]))
+    rewritten = n.c[table.key[0]].is_not(None)
+    changed = sa.and_(rewritten, sa.not_(same_row(table, h, n)))
     stmt = (
         sa.select(h.c[end], sa.func.count(), _count_if(rewritten), _count_if(changed))
         .select_from(joined)
@@ -200,7 +194,9 @@ def _closing_counts(
     return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in conn.execute(stmt)}
 
 
-def _starting_counts(conn: Connection, table: TableInfo, lo: Any, hi: Any) -> dict[Any, int]:
+def _starting_counts(
+    conn: Connection, table: TableInfo, lo: Any, hi: Any, points: Sequence[Any] | None = None
+) -> dict[Any, int]:
     """instant -> versions started (inserts plus the new side of updates)."""
     assert table.period is not None
     start = table.period.start
@@ -210,6 +206,8 @@ def _starting_counts(conn: Connection, table: TableInfo, lo: Any, hi: Any) -> di
         .where(v.c[start] > period_value(table, lo), v.c[start] <= period_value(table, hi))
         .group_by(v.c[start])
     )
+    if points is not None:
+        stmt = stmt.where(v.c[start].in_([period_value(table, p) for p in points]))
     return {row[0]: int(row[1]) for row in conn.execute(stmt)}
 
 
@@ -226,8 +224,15 @@ def _table_counts(
         points = [p for p in _closing_points(conn, table, lo, hi) if not skip(p)]
         if not points:
             return {}
-    closing = _closing_counts(conn, table, lo, hi, points)
-    starting = _starting_counts(conn, table, lo, hi) if inserts else {}
+    return _merge_counts(
+        _closing_counts(conn, table, lo, hi, points),
+        _starting_counts(conn, table, lo, hi, points) if inserts else {},
+    )
+
+
+def _merge_counts(
+    closing: dict[Any, tuple[int, int, int]], starting: dict[Any, int]
+) -> dict[Any, _Counts]:
     out: dict[Any, _Counts] = {}
     for point in closing.keys() | starting.keys():
         closed, rewritten, updated = closing.get(point, (0, 0, 0))
@@ -318,6 +323,54 @@ def list_events(
     return sorted(events, key=lambda e: (e.instant, e.transaction_id or 0))
 
 
+def changes_at(
+    conn: Connection, table: TableInfo, points: Sequence[datetime | int]
+) -> dict[Any, TableChange]:
+    """What the statements at exactly ``points`` did to ``table``, inserted rows included.
+
+    ``points`` are instants for timestamp versioning and transaction ids for
+    transaction-precise versioning; keys of the result are the server's values.
+    """
+    assert table.period is not None
+    if not points:
+        return {}
+    lo, hi = _before(min(points)), max(points)
+    starting = _starting_counts(conn, table, lo, hi, points)
+    closing = {p: (n, 0, 0) for p, n in _closed_counts(conn, table, points).items()}
+    # Telling updates from deletes needs a join of each closed version with its successor;
+    # where nothing was opened at a point (a plain DELETE) there is no successor to find.
+    both = [_point(table, p) for p in closing if starting.get(p)]
+    if both:
+        closing.update(_closing_counts(conn, table, lo, hi, both))
+    counts = _merge_counts(closing, starting)
+    return {p: _to_change(table.name, c) for p, c in counts.items()}
+
+
+def _closed_counts(
+    conn: Connection, table: TableInfo, points: Sequence[datetime | int]
+) -> dict[Any, int]:
+    """point -> versions closed there: an index range count when ``row_end`` is indexed."""
+    assert table.period is not None
+    end = table.all_versions().c[table.period.end]
+    stmt = (
+        sa.select(end, sa.func.count())
+        .where(end.in_([period_value(table, p) for p in points]))
+        .group_by(end)
+    )
+    return {row[0]: int(row[1]) for row in conn.execute(stmt)}
+
+
+def _point(table: TableInfo, raw: Any) -> datetime | int:
+    """A period value as the server returned it, back as a point to bind."""
+    assert table.period is not None
+    return int(raw) if table.period.precision is Precision.TRANSACTION else from_db(raw)
+
+
+def _before(point: datetime | int) -> datetime | int:
+    """A bound just below ``point``, for the half-open windows the count queries take."""
+    return point - 1 if isinstance(point, int) else point - timedelta(microseconds=1)
+
+
 # --------------------------------------------------------------------------- rows
 
 
@@ -325,7 +378,7 @@ def _row_change(table: TableInfo, row: Sequence[Any], width: int) -> RowChange:
     values = tuple(row)
     cols = table.data_columns
     before = dict(zip(cols, values[:width], strict=True))
-    key = tuple(before[k] for k in table.primary_key)
+    key = tuple(before[k] for k in table.key)
     if values[width] is None:
         return RowChange(RowKind.DELETED, key, before, None)
     after = dict(zip(cols, values[width + 1 :], strict=True))
@@ -351,18 +404,16 @@ def changed_rows(
     point = event.transaction_id if event.transaction_id is not None else event.instant
     h = table.all_versions().alias("h")
     n = table.all_versions().alias("n")
-    marker = n.c[table.primary_key[0]]
+    marker = n.c[table.key[0]]
     stmt = (
         sa.select(
             *(h.c[c] for c in table.data_columns),
             marker.label("_after_key"),
             *(n.c[c] for c in table.data_columns),
         )
-        .select_from(
-            h.outerjoin(n, sa.and_(_key_match(h, n, table.primary_key), n.c[start] == h.c[end]))
-        )
+        .select_from(h.outerjoin(n, sa.and_(_key_match(h, n, table.key), n.c[start] == h.c[end])))
         .where(h.c[end] == period_value(table, point))
-        .order_by(*(h.c[k] for k in table.primary_key))
+        .order_by(*(h.c[k] for k in table.key))
         .limit(limit)
     )
     width = len(table.data_columns)
@@ -379,9 +430,7 @@ def snapshot(
 ) -> Iterator[dict[str, Any]]:
     """The table's rows as they were at ``instant``, ordered by key, streamed."""
     v = table.as_of(instant)
-    stmt = sa.select(*(v.c[c] for c in table.data_columns)).order_by(
-        *(v.c[k] for k in table.primary_key)
-    )
+    stmt = sa.select(*(v.c[c] for c in table.data_columns)).order_by(*(v.c[k] for k in table.key))
     for row in conn.execution_options(yield_per=batch).execute(stmt):
         yield dict(row._mapping)
 
@@ -405,9 +454,9 @@ def diff(
         start, end = end, start
     assert table.period is not None
     x, y = table.as_of(start).alias("x"), table.as_of(end).alias("y")
-    key, rest = table.primary_key, table.non_key_columns
+    key = table.key
     stamped = table.period.precision is Precision.TIMESTAMP
-    gone = sa.or_(y.c[key[0]].is_(None), sa.not_(_same_values(x, y, rest)))
+    gone = sa.or_(y.c[key[0]].is_(None), sa.not_(same_row(table, x, y)))
     old_side = sa.select().select_from(x.outerjoin(y, _key_match(x, y, key))).where(gone)
     new_side = (
         sa.select().select_from(y.outerjoin(x, _key_match(x, y, key))).where(x.c[key[0]].is_(None))
@@ -436,7 +485,7 @@ def _diff_samples(
 ) -> list[RowChange]:
     if limit <= 0:
         return []
-    cols, key = table.data_columns, table.primary_key
+    cols, key = table.data_columns, table.key
     old_rows = conn.execute(
         old_side.add_columns(
             *(x.c[c] for c in cols), y.c[key[0]].label("_after_key"), *(y.c[c] for c in cols)

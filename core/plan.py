@@ -1,14 +1,17 @@
 """Restore plans: exactly what a surgical restore would write, and nothing else.
 
-A plan undoes specific statements: for each statement and table, rows it
-deleted are re-inserted, rows it updated are reverted, rows it inserted are
-removed. The rows are never listed in Python: each step names a statement's
-instant (or transaction) and the server finds the rows in history, so a plan
-for a million rows is as small as one for ten. A row that changed again
-since (or a key re-used since) is a conflict: counted, sampled, skipped.
+A plan undoes specific statements, listed in it. Their footprint (every row
+version they closed or opened, in every versioned table: cascades at any
+depth, SET NULL children, key changes, trigger side effects) is read from
+history, and for each statement and table there is a step: rows it deleted
+are re-inserted, rows it updated are reverted, rows it inserted are removed.
+The rows are never listed in Python: each step names a statement's point and
+the server finds the rows (``core.rowsets``). Rows changed since are
+conflicts, rows whose parent is in conflict or gone are held back, rows
+already equal to history need nothing; all three are counted and sampled.
 
-The fingerprint is computed by the server over the rows the plan would
-write and the current state of their keys; if anything among them changes
+The fingerprint is computed by the server over the history rows the plan
+would write and the current state of their keys; if any of them changes
 between preview and execution, the fingerprint changes and the plan is stale.
 """
 
@@ -16,38 +19,36 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, replace
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import ColumnElement, FromClause
 
-from core.catalogue import Catalogue, TableInfo
+from core.catalogue import TABLES as _TABLES
+from core.catalogue import Catalogue, Precision
 from core.errors import VaultError
-from core.history import ChangeEvent, period_value
-from core.impact import count_dangling
+from core.footprint import footprint
+from core.history import ChangeEvent
+from core.jsonable import Jsonable
 from core.privileges import grantee, missing_restore_privileges
+from core.rowmatch import history_crc, row_hash
+from core.rowsets import RowSet, Scope, StepAction, StepKey, row_set
+from core.sample import shorten
 from core.timeutil import fmt_instant, from_db
+from core.triggers import TriggerNote, firing_triggers, write_order
 
-_TABLES = sa.table(
-    "TABLES",
-    *(sa.column(c) for c in ("TABLE_SCHEMA", "TABLE_NAME", "CREATE_TIME")),
-    schema="information_schema",
-)
 SAMPLE = 5
+
+__all__ = ["PlanRefused", "RestorePlan", "Step", "StepAction", "TableSummary", "build_plan"]
 
 
 class PlanRefused(VaultError):
-    """The restore cannot be planned safely (DDL after the damage, nothing to do)."""
-
-
-class StepAction(StrEnum):
-    REINSERT = "reinsert"  # rows the statement deleted
-    REVERT = "revert"  # rows the statement updated
-    REMOVE = "remove"  # rows the statement inserted
+    """The restore cannot be planned safely (DDL after the damage, nothing to do, a trigger
+    that would rewrite the restored rows)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +58,25 @@ class Step:
     instant: datetime
     transaction_id: int | None
     rows: int = 0
-    conflicts: int = 0
+    conflicts: int = 0  # changed since the damage: skipped
     checksum: int = 0  # of the history rows to write back: immutable, so computed once
     only_deletes: bool = False  # the statement deleted but rewrote nothing in this table
+    done: int = 0  # already equal to history: nothing to write
+    held: int = 0  # skipped because of another row (parent in conflict or gone, still referenced)
 
     @property
     def writes(self) -> int:
-        return self.rows - self.conflicts
+        return self.rows - self.conflicts - self.done - self.held
+
+    @property
+    def skipped(self) -> int:
+        return self.conflicts + self.held
+
+    @property
+    def key(self) -> StepKey:
+        return StepKey(
+            self.table, self.action, self.instant, self.transaction_id, self.only_deletes
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +88,27 @@ class TableSummary:
     conflicts: int = 0
     repaired: int = 0  # dangling references in other tables the re-inserts repair
     conflict_sample: tuple[str, ...] = ()
+    held: int = 0
+    held_sample: tuple[str, ...] = ()
+    done: int = 0
+    keys_skipped: int | None = None  # distinct rows, when several statements touched one
+
+    @property
+    def skipped(self) -> int:
+        """Rows left as they are now; a row two damaging statements touched counts once."""
+        return self.keys_skipped if self.keys_skipped is not None else self.conflicts + self.held
+
+
+@dataclass(frozen=True, slots=True)
+class Rehearsal:
+    """The plan run in a transaction that was rolled back, with its verification."""
+
+    verified: int
+    seconds: float
 
 
 @dataclass(frozen=True)
-class RestorePlan:
+class RestorePlan(Jsonable):
     table: str
     restore_point: datetime
     steps: tuple[Step, ...]
@@ -86,207 +116,192 @@ class RestorePlan:
     unrecoverable: tuple[str, ...] = ()
     fingerprint: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    statements: tuple[ChangeEvent, ...] = ()  # the damage, as the preview lists it
+    triggers: tuple[TriggerNote, ...] = ()  # triggers the restore's writes fire
+    rehearsal: Rehearsal | None = None
 
     @property
     def rows(self) -> int:
         return sum(s.writes for s in self.steps)
 
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["restore_point"] = self.restore_point.isoformat()
-        for step in data["steps"]:
-            step["instant"] = step["instant"].isoformat()
-        return data
+    @property
+    def skipped(self) -> int:
+        return sum(t.skipped for t in self.tables)
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RestorePlan:
-        steps = tuple(
-            Step(
-                **{
-                    **s,
-                    "instant": datetime.fromisoformat(s["instant"]),
-                    "action": StepAction(s["action"]),
-                }
-            )
-            for s in data["steps"]
-        )
-        tables = tuple(
-            TableSummary(**{**t, "conflict_sample": tuple(t["conflict_sample"])})
-            for t in data["tables"]
-        )
-        return cls(
-            table=data["table"],
-            restore_point=datetime.fromisoformat(data["restore_point"]),
-            steps=steps,
-            tables=tables,
-            unrecoverable=tuple(data["unrecoverable"]),
-            fingerprint=data["fingerprint"],
-            extra=dict(data.get("extra") or {}),
-        )
+    def scope(self, catalogue: Catalogue, since: tuple[datetime, int] | None = None) -> Scope:
+        return make_scope(catalogue, [s.key for s in self.steps], self.statements, since)
 
 
-# --------------------------------------------------------------------------- row sets
-
-
-@dataclass(frozen=True)
-class RowSet:
-    """The rows of one step, as SQL: ``old`` is the version to go back to (or the
-    inserted version for REMOVE), ``new`` its successor, ``cur`` the current row."""
-
-    table: TableInfo
-    old: FromClause
-    new: FromClause
-    cur: FromClause
-    where: ColumnElement[bool]
-    joined: FromClause
-    conflict: ColumnElement[bool]
-
-
-def row_set(table: TableInfo, step: Step) -> RowSet:
-    assert table.period is not None
-    start, end = table.period.start, table.period.end
-    point = period_value(
-        table, step.transaction_id if step.transaction_id is not None else step.instant
+def make_scope(
+    catalogue: Catalogue,
+    keys: Sequence[StepKey],
+    statements: Iterable[ChangeEvent],
+    since: tuple[datetime, int] | None = None,
+) -> Scope:
+    """Each table's damage points in its own precision, for the chain checks, and which of
+    them opened versions there (so verification need not look for inserted rows elsewhere)."""
+    points: dict[str, list[Any]] = defaultdict(list)
+    opened: dict[str, set[Any]] = defaultdict(set)
+    for event in statements:
+        for change in event.changes:
+            info = catalogue.tables.get(change.table)
+            if info is None or info.period is None:
+                continue
+            trx = info.period.precision is Precision.TRANSACTION
+            point = event.transaction_id if trx else event.instant
+            if point is None:
+                continue
+            points[change.table].append(point)
+            if change.inserted or change.updated or change.unchanged:
+                opened[change.table].add(point)
+    return Scope(
+        catalogue,
+        tuple(keys),
+        {t: tuple(sorted(p)) for t, p in points.items()},
+        since,
+        {t: frozenset(p) for t, p in opened.items()},
     )
-    old = table.all_versions().alias("old")
-    new = table.all_versions().alias("new")
-    cur = table.plain_with_period().alias("cur")
-    key = table.primary_key
-    same_key_new = sa.and_(*(new.c[k] == old.c[k] for k in key))
-    same_key_cur = sa.and_(*(cur.c[k] == old.c[k] for k in key))
-    successor = sa.exists().where(same_key_new, new.c[start] == old.c[end])
-    predecessor = sa.exists().where(same_key_new, new.c[end] == old.c[start])
-    matches_new = sa.and_(*(cur.c[c].is_not_distinct_from(new.c[c]) for c in table.data_columns))
-    matches_old = sa.and_(*(cur.c[c].is_not_distinct_from(old.c[c]) for c in table.data_columns))
-    where: ColumnElement[bool]
-    conflict: ColumnElement[bool]
-    joined: FromClause
-    if step.action is StepAction.REINSERT:
-        # Every version the statement closed was deleted unless it also rewrote rows.
-        where = (
-            old.c[end] == point if step.only_deletes else sa.and_(old.c[end] == point, ~successor)
-        )
-        joined = old.outerjoin(cur, same_key_cur)
-        conflict = cur.c[key[0]].is_not(None)
-    elif step.action is StepAction.REVERT:
-        where = old.c[end] == point
-        joined = old.join(new, sa.and_(same_key_new, new.c[start] == old.c[end])).outerjoin(
-            cur, same_key_cur
-        )
-        conflict = sa.or_(cur.c[key[0]].is_(None), sa.not_(matches_new))
-    else:
-        where = sa.and_(old.c[start] == point, ~predecessor)
-        joined = old.outerjoin(cur, same_key_cur)
-        conflict = sa.or_(cur.c[key[0]].is_(None), sa.not_(matches_old))
-    return RowSet(table, old, new, cur, where, joined, conflict)
 
 
-def _hash(cols: list[ColumnElement[Any]]) -> ColumnElement[Any]:
-    """64 bits of MD5 over the values, NULL-safe: combined with BIT_XOR, order-free."""
-    parts = [sa.func.ifnull(sa.cast(c, sa.String), sa.literal("\x00")) for c in cols]
-    digest = sa.func.md5(sa.func.concat_ws(sa.literal("\x1f"), *parts))
-    return sa.func.conv(sa.func.left(digest, 16), 16, 10)
+# --------------------------------------------------------------------------- steps
 
 
-def _step_stats(
-    conn: Connection, table: TableInfo, step: Step, *, history: bool = True
-) -> tuple[int, int, int, int]:
-    """(rows, conflicts, checksum of rows, checksum of the current state of their keys).
-
-    ``history=False`` skips the checksum of the history rows (they cannot change),
-    which is all the staleness check before execution needs.
-    """
-    rs = row_set(table, step)
-    cur_present = rs.cur.c[table.primary_key[0]].is_not(None)
-    cur_hash = sa.case((cur_present, _hash([rs.cur.c[c] for c in table.version_columns])), else_=0)
-    old_hash = _hash([rs.old.c[c] for c in table.data_columns]) if history else sa.literal(0)
-    stmt = (
-        sa.select(
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(sa.case((rs.conflict, 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.bit_xor(old_hash), 0),
-            sa.func.coalesce(sa.func.bit_xor(cur_hash), 0),
-        )
-        .select_from(rs.joined)
-        .where(rs.where)
-    )
-    rows, conflicts, old_sum, cur_sum = conn.execute(stmt).one()
-    return int(rows), int(conflicts), int(old_sum), int(cur_sum)
+def _raw_steps(catalogue: Catalogue, statements: Sequence[ChangeEvent]) -> list[Step]:
+    raw: list[Step] = []
+    for event in statements:
+        for change in event.changes:
+            info = catalogue.tables.get(change.table)
+            if info is None or not info.key or not info.transactional:
+                continue
+            only_deletes = not (change.updated or change.unchanged)
+            for action, count in (
+                (StepAction.REINSERT, change.deleted),
+                (StepAction.REVERT, change.updated),
+                (StepAction.REMOVE, change.inserted),
+            ):
+                if count:
+                    step = Step(change.table, action, event.instant, event.transaction_id)
+                    raw.append(replace(step, only_deletes=only_deletes))
+    return raw
 
 
-def _current_state(conn: Connection, table: TableInfo, step: Step) -> tuple[int, int]:
-    """(conflicts, checksum of current rows on planned keys), reading only those rows.
-
-    An inner join from the current table: when few planned keys are occupied
-    (a table emptied by the damage) this touches almost nothing, where walking
-    the history rows again would cost as much as the restore itself.
-    """
-    rs = row_set(table, step)
-    inner = rs.joined
-    if step.action is not StepAction.REVERT:
-        same_key = sa.and_(*(rs.cur.c[k] == rs.old.c[k] for k in table.primary_key))
-        inner = rs.cur.join(rs.old, same_key)
-    else:
-        same_key = sa.and_(*(rs.cur.c[k] == rs.old.c[k] for k in table.primary_key))
-        successor = sa.and_(
-            *(rs.new.c[k] == rs.old.c[k] for k in table.primary_key),
-            rs.new.c[table.period.start] == rs.old.c[table.period.end],  # type: ignore[union-attr]
-        )
-        inner = rs.cur.join(rs.old, same_key).join(rs.new, successor)
-    cur_hash = _hash([rs.cur.c[c] for c in table.version_columns])
-    stmt = (
-        sa.select(
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(sa.case((rs.conflict, 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.bit_xor(cur_hash), 0),
-        )
-        .select_from(inner)
-        .where(rs.where)
-    )
-    occupied, occupied_conflicts, cur_sum = conn.execute(stmt).one()
-    if step.action is StepAction.REINSERT:
-        return int(occupied), int(cur_sum)  # every occupied key is a conflict
-    fine = int(occupied) - int(occupied_conflicts)
-    return step.rows - fine, int(cur_sum)  # missing rows are conflicts too
-
-
-def _digest_part(step: Step, cur_sum: int) -> bytes:
-    parts = [step.table, step.action, step.instant.isoformat(), step.rows, step.conflicts]
-    return json.dumps([*parts, step.checksum, cur_sum]).encode()
-
-
-def _conflict_sample(conn: Connection, table: TableInfo, step: Step) -> list[str]:
-    rs = row_set(table, step)
-    keys = [rs.old.c[k] for k in table.primary_key]
-    stmt = sa.select(*keys).select_from(rs.joined).where(rs.where, rs.conflict).limit(SAMPLE)
-    return [", ".join(str(v) for v in row) for row in conn.execute(stmt)]
-
-
-# --------------------------------------------------------------------------- building
-
-
-def _depth(catalogue: Catalogue, name: str, seen: frozenset[str] = frozenset()) -> int:
-    """How many versioned parents stand above ``name``: parents are written first."""
-    info = catalogue.tables[name]
-    parents = [
-        fk.parent_table
-        for fk in info.outgoing
-        if fk.parent_table in catalogue.tables
-        and fk.parent_table != name
-        and fk.parent_table not in seen
-    ]
-    return 1 + max((_depth(catalogue, p, seen | {name}) for p in parents), default=-1)
+_PHASE = {StepAction.REMOVE: 0, StepAction.REVERT: 1, StepAction.REINSERT: 2}
 
 
 def _order(catalogue: Catalogue, steps: list[Step]) -> list[Step]:
-    """Removals children-first, then re-inserts and reverts parents-first; newest first."""
+    """Newest statement first (so chains unwind); within one, removals children-first, then
+    reverts and re-inserts parents-first (a table a trigger writes counts as a child of the
+    trigger's table). In one table, removals and reverts free the key and UNIQUE values a
+    re-insert needs before it runs."""
+    depth = write_order(catalogue, {s.table for s in steps})
 
-    def key(s: Step) -> tuple[int, int, float]:
-        depth = _depth(catalogue, s.table)
-        phase = 0 if s.action is StepAction.REMOVE else 1
-        return (phase, -depth if phase == 0 else depth, -s.instant.timestamp())
+    def key(s: Step) -> tuple[float, int, int, str, int]:
+        first = s.action is StepAction.REMOVE
+        d = depth.get(s.table, 0)
+        return (
+            -s.instant.timestamp(),
+            0 if first else 1,
+            -d if first else d,
+            s.table,
+            _PHASE[s.action],
+        )
 
     return sorted(steps, key=key)
+
+
+def _count(cond: Any) -> Any:
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
+def _stats(conn: Connection, rs: RowSet) -> tuple[int, int, int, int, int]:
+    """(rows, conflicts, done, held, checksum of the history rows).
+
+    Counted in parts so that each part reads what it must: the rows and their
+    checksum from history alone, the conflicts from the rows occupying the keys
+    now (few, when the damage emptied the table), the held rows only where a
+    parent or child can hold them.
+    """
+    history = history_crc([rs.driver.c[c] for c in rs.table.writable_columns])
+    rows, checksum = conn.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.bit_xor(history), 0))
+        .select_from(rs.versions)
+        .where(rs.where)
+    ).one()
+    rows, checksum = int(rows), int(checksum)
+    if rs.chained:  # a chain's states do not follow from the current row alone
+        conflicts, done = (int(v) for v in _scan(conn, rs, rs.conflict, rs.done))
+    else:
+        conflicts, done = _occupied(conn, rs, rows)
+    held = 0
+    if rs.holds:
+        free = sa.and_(sa.not_(rs.conflict), sa.not_(rs.done), rs.held)
+        (held,) = (int(v) for v in _scan(conn, rs, free))
+    return rows, conflicts, done, held, checksum
+
+
+def _scan(conn: Connection, rs: RowSet, *conds: Any) -> tuple[Any, ...]:
+    stmt = sa.select(*(_count(c) for c in conds)).select_from(rs.source).where(rs.where)
+    return tuple(conn.execute(stmt).one())
+
+
+def _occupied(conn: Connection, rs: RowSet, rows: int) -> tuple[int, int]:
+    """(conflicts, done) from the keys occupied now; an empty key is done for a removal
+    and a conflict for a revert (the row it would revert is gone). A free key whose
+    UNIQUE value another row holds now is a conflict too."""
+    present = rs.cur.c[rs.table.key[0]].is_not(None)
+    colliding = sa.and_(sa.not_(present), rs.conflict)
+    occupied, conflicts, done, collisions = (
+        int(v)
+        for v in conn.execute(
+            sa.select(
+                _count(present),
+                _count(sa.and_(present, rs.conflict)),
+                _count(sa.and_(present, rs.done)),
+                _count(colliding) if rs.key.action is StepAction.REINSERT else sa.literal(0),
+            )
+            .select_from(rs.source)
+            .where(rs.where, sa.or_(present, rs.collides))
+        ).one()
+    )
+    if rs.key.action is StepAction.REMOVE:
+        return conflicts, rows - occupied
+    if rs.key.action is StepAction.REVERT:
+        return conflicts + rows - occupied, done
+    return conflicts + collisions, done
+
+
+def current_state(conn: Connection, rs: RowSet) -> tuple[int, int]:
+    """(rows occupying the step's keys now, checksum of those rows with their period)."""
+    t = rs.table
+    assert t.period is not None
+    cur_cols = [rs.cur.c[c] for c in t.version_columns]
+    stmt = (
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.bit_xor(row_hash(cur_cols)), 0))
+        .select_from(rs.source)
+        .where(rs.where, rs.cur.c[t.key[0]].is_not(None))
+    )
+    occupied, checksum = conn.execute(stmt).one()
+    return int(occupied), int(checksum)
+
+
+def fingerprint_of(conn: Connection, scope: Scope, steps: Sequence[Step]) -> str:
+    """What the plan would write and what stands on its keys now, in 16 hex digits.
+
+    The history rows are counted again (history can be purged, ``DELETE HISTORY``, between
+    preview and approval); their checksum is the plan's, history being append-only."""
+    digest = hashlib.sha256()
+    for step in steps:
+        rs = row_set(scope, step.key)
+        occupied, cur_sum = current_state(conn, rs)
+        rows = conn.execute(
+            sa.select(sa.func.count()).select_from(rs.versions).where(rs.where)
+        ).scalar_one()
+        part = [step.table, step.action, step.instant.isoformat(), step.transaction_id]
+        digest.update(json.dumps([*part, int(rows), step.checksum, occupied, cur_sum]).encode())
+    return digest.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- checks
 
 
 def last_ddl(conn: Connection, catalogue: Catalogue, tables: set[str]) -> datetime | None:
@@ -326,6 +341,9 @@ def check_restore_privileges(conn: Connection, catalogue: Catalogue, tables: set
         )
 
 
+# --------------------------------------------------------------------------- building
+
+
 def build_plan(
     conn: Connection,
     catalogue: Catalogue,
@@ -335,68 +353,65 @@ def build_plan(
     restore_point: datetime,
     extra: dict[str, Any] | None = None,
 ) -> RestorePlan:
-    """Plan the undoing of ``events`` (oldest first) on every versioned table they touched."""
-    raw: list[Step] = []
-    for event in events:
-        for change in event.changes:
-            info = catalogue.tables.get(change.table)
-            if info is None or not info.watchable:
-                continue
-            only_deletes = not (change.updated or change.unchanged)
-            for action, count in (
-                (StepAction.REINSERT, change.deleted),
-                (StepAction.REVERT, change.updated),
-                (StepAction.REMOVE, change.inserted),
-            ):
-                if count:
-                    step = Step(change.table, action, event.instant, event.transaction_id)
-                    raw.append(replace(step, only_deletes=only_deletes))
+    """Plan the undoing of ``events`` (oldest first) in every table they reached."""
+    statements, lost = footprint(conn, catalogue, events)
+    raw = _raw_steps(catalogue, statements)
     if not raw:
-        raise PlanRefused("Those statements left nothing to restore in versioned tables.")
+        why = f" ({lost[0].describe()})" if lost else ""
+        raise PlanRefused(f"Those statements left nothing FlightVault can restore{why}.")
     touched = {s.table for s in raw}
     check_restore_privileges(conn, catalogue, touched)
-    check_no_ddl_since(conn, catalogue, touched, min(e.instant for e in events))
-    steps, digest = [], hashlib.sha256()
-    for step in _order(catalogue, raw):
-        rows, conflicts, old_sum, cur_sum = _step_stats(conn, catalogue.tables[step.table], step)
-        done = replace(step, rows=rows, conflicts=conflicts, checksum=old_sum)
-        steps.append(done)
-        digest.update(_digest_part(done, cur_sum))
-    summaries = _summaries(conn, catalogue, steps, events)
+    check_no_ddl_since(conn, catalogue, touched, min(e.instant for e in statements))
+    ordered = _order(catalogue, raw)
+    scope = make_scope(catalogue, [s.key for s in ordered], statements)
+    steps = []
+    for step in ordered:
+        rows, conflicts, done, held, checksum = _stats(conn, row_set(scope, step.key))
+        steps.append(
+            replace(step, rows=rows, conflicts=conflicts, done=done, held=held, checksum=checksum)
+        )
     return RestorePlan(
         table=table,
         restore_point=restore_point,
         steps=tuple(steps),
-        tables=summaries,
-        unrecoverable=tuple(_unrecoverable(catalogue, touched)),
-        fingerprint=digest.hexdigest()[:16],
+        tables=_summaries(conn, scope, steps),
+        unrecoverable=tuple(u.describe() for u in lost),
+        fingerprint=fingerprint_of(conn, scope, steps),
         extra=dict(extra or {}),
+        statements=tuple(statements),
+        triggers=tuple(firing_triggers(catalogue, steps)),
     )
 
 
 def current_fingerprint(conn: Connection, catalogue: Catalogue, plan: RestorePlan) -> str:
-    """The fingerprint the plan would have if it were built now.
-
-    Only the current state of the planned keys is read again: the history rows
-    the plan writes back cannot change, so their checksum is taken from the plan.
-    """
-    digest = hashlib.sha256()
-    for step in plan.steps:
-        conflicts, cur_sum = _current_state(conn, catalogue.tables[step.table], step)
-        digest.update(_digest_part(replace(step, conflicts=conflicts), cur_sum))
-    return digest.hexdigest()[:16]
+    """The fingerprint the plan would have if it were built now."""
+    return fingerprint_of(conn, plan.scope(catalogue), plan.steps)
 
 
-def _summaries(
-    conn: Connection, catalogue: Catalogue, steps: list[Step], events: list[ChangeEvent]
-) -> tuple[TableSummary, ...]:
+# --------------------------------------------------------------------------- summaries
+
+
+def _sample(conn: Connection, rs: RowSet, cond: Any) -> list[str]:
+    keys = [rs.driver.c[k] for k in rs.table.key]
+    stmt = sa.select(*keys).select_from(rs.source).where(rs.where, cond).limit(SAMPLE)
+    return [", ".join(shorten(v) for v in row) for row in conn.execute(stmt)]
+
+
+def _summaries(conn: Connection, scope: Scope, steps: list[Step]) -> tuple[TableSummary, ...]:
     out: list[TableSummary] = []
     for name in dict.fromkeys(s.table for s in steps):
         mine = [s for s in steps if s.table == name]
-        sample: list[str] = []
+        conflicts: list[str] = []
+        held: list[str] = []
+        repaired = 0
         for s in mine:
-            if s.conflicts and len(sample) < SAMPLE:
-                sample += _conflict_sample(conn, catalogue.tables[name], s)
+            rs = row_set(scope, s.key)
+            if s.conflicts and len(conflicts) < SAMPLE:
+                conflicts += _sample(conn, rs, rs.conflict)
+            if s.held and len(held) < SAMPLE:
+                held += _sample(conn, rs, sa.and_(rs.held, sa.not_(rs.conflict)))
+            if s.action is StepAction.REINSERT and s.writes:
+                repaired += repaired_references(conn, scope, rs)
         out.append(
             TableSummary(
                 table=name,
@@ -404,38 +419,52 @@ def _summaries(
                 revert=sum(s.writes for s in mine if s.action is StepAction.REVERT),
                 remove=sum(s.writes for s in mine if s.action is StepAction.REMOVE),
                 conflicts=sum(s.conflicts for s in mine),
-                repaired=repaired_references(conn, catalogue, name, events),
-                conflict_sample=tuple(sample[:SAMPLE]),
+                repaired=repaired,
+                conflict_sample=tuple(conflicts[:SAMPLE]),
+                held=sum(s.held for s in mine),
+                held_sample=tuple(held[:SAMPLE]),
+                done=sum(s.done for s in mine),
+                keys_skipped=_distinct_skips(conn, scope, mine),
             )
         )
     return tuple(out)
 
 
-def repaired_references(
-    conn: Connection, catalogue: Catalogue, name: str, events: list[ChangeEvent]
-) -> int:
-    """Rows elsewhere pointing at keys of ``name`` that ``events`` deleted and are still gone."""
-    parent = catalogue.tables[name]
+def _distinct_skips(conn: Connection, scope: Scope, steps: list[Step]) -> int | None:
+    """Rows skipped in one table, each once, when its steps can share rows (a chain)."""
+    sets = [row_set(scope, s.key) for s in steps if s.skipped]
+    if not any(rs.chained for rs in sets):
+        return None
+    ident = sets[0].table.key
+    keys = sa.union(
+        *(
+            sa.select(*(rs.driver.c[k].label(k) for k in ident))
+            .select_from(rs.source)
+            .where(rs.where, sa.or_(rs.conflict, rs.held))
+            for rs in sets
+        )
+    ).subquery()
+    return int(conn.execute(sa.select(sa.func.count()).select_from(keys)).scalar_one())
+
+
+def repaired_references(conn: Connection, scope: Scope, rs: RowSet) -> int:
+    """Rows elsewhere pointing now at keys this re-insert brings back: dangling until then."""
     total = 0
-    for fk in parent.incoming:
-        child = catalogue.tables.get(fk.child_table)
-        if child is None or fk.child_schema != catalogue.schema:
+    for fk in rs.table.incoming:
+        child = scope.catalogue.tables.get(fk.child_table)
+        if child is None or fk.child_schema != scope.catalogue.schema:
             continue
-        for event in events:
-            change = event.for_table(name)
-            if change and change.deleted:
-                total += count_dangling(conn, parent, child, fk, event)
+        kids = child.plain().alias()
+        on = sa.and_(
+            *(
+                kids.c[c] == rs.old.c[p]
+                for c, p in zip(fk.child_columns, fk.parent_columns, strict=True)
+            )
+        )
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(rs.source.join(kids, on))
+            .where(rs.where, rs.writable)
+        )
+        total += int(conn.execute(stmt).scalar_one())
     return total
-
-
-def _unrecoverable(catalogue: Catalogue, touched: set[str]) -> list[str]:
-    out = []
-    for name in sorted(touched):
-        for fk in catalogue.tables[name].incoming:
-            child = catalogue.tables.get(fk.child_table)
-            if child is not None and child.period is None and fk.on_delete == "CASCADE":
-                out.append(
-                    f"rows ON DELETE CASCADE removed from `{child.name}` cannot be restored: "
-                    "that table keeps no history"
-                )
-    return out

@@ -24,7 +24,7 @@ class Sample:
 
 def identifying_columns(table: TableInfo, limit: int = MAX_ID_COLUMNS) -> tuple[str, ...]:
     """Primary key, then unique keys, then name-like columns; at most ``limit``."""
-    ordered: list[str] = list(table.primary_key)
+    ordered: list[str] = list(table.key)
     for key in table.unique_keys:
         ordered += [c for c in key if c not in ordered]
     ordered += [c for c in table.data_columns if _NAME_LIKE.search(c) and c not in ordered]

@@ -20,9 +20,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from core.catalogue import TABLES as _TABLES
 from core.catalogue import Catalogue, TableInfo, load_catalogue
+from core.footprint import primary_table
 from core.history import ChangeEvent, changed_rows, list_events, server_now
-from core.impact import Impact, event_impact, primary_table
+from core.impact import Impact, event_impact
 from core.judge import Rules, Verdict, baseline, judge, share_of
 from core.sample import make_sample
 from core.state.store import (
@@ -37,11 +39,6 @@ from core.timeutil import from_db
 
 log = logging.getLogger(__name__)
 
-_TABLES = sa.table(
-    "TABLES",
-    *(sa.column(c) for c in ("TABLE_SCHEMA", "TABLE_NAME", "UPDATE_TIME", "TABLE_ROWS")),
-    schema="information_schema",
-)
 COUNT_TTL = 300.0  # seconds an exact row count is trusted (adjusted by every judged event)
 HOT_SECONDS = 2.0  # UPDATE_TIME has one-second precision: keep reading for a while after it moves
 
@@ -380,6 +377,7 @@ def _impact_dict(i: Impact) -> dict[str, Any]:
         "table": i.table,
         "via": i.via,
         "cascaded": i.cascaded,
+        "changed": i.changed,
         "dangling": i.dangling,
         "versioned": i.versioned,
     }
@@ -406,8 +404,10 @@ def _grow(
         (i["table"], i["via"]): dict(i) for i in summary["impact"]
     }
     for i in impact:
-        slot = merged.setdefault((i.table, i.via), _impact_dict(i) | {"cascaded": 0, "dangling": 0})
+        empty = {"cascaded": 0, "changed": 0, "dangling": 0}
+        slot = merged.setdefault((i.table, i.via), _impact_dict(i) | empty)
         slot["cascaded"] += i.cascaded
+        slot["changed"] = slot.get("changed", 0) + i.changed
         slot["dangling"] += i.dangling
     grown["impact"] = list(merged.values())
     return grown

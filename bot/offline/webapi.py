@@ -38,6 +38,18 @@ class Call:
     def text(self) -> str:
         return str(self.params.get("text") or "")
 
+    @property
+    def block_text(self) -> str:
+        """Every block's visible text, one block per line: what a person reads."""
+        out = []
+        for block in self.blocks:
+            if isinstance(block.get("text"), dict):
+                out.append(block["text"].get("text", ""))
+            for item in block.get("fields", []) + block.get("elements", []):
+                if isinstance(item, dict) and isinstance(item.get("text"), str):
+                    out.append(item["text"])
+        return "\n".join(out)
+
 
 @dataclass
 class _Failure:

@@ -52,3 +52,6 @@ def render_template(name: str, /, **context: Any) -> str:
 def escape_mrkdwn(text: str) -> str:
     """Slack's three control characters; user and database text pass through this."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_ENV.filters["esc"] = lambda value: escape_mrkdwn(str(value))

@@ -35,7 +35,7 @@ def _table_rows(report: DoctorReport) -> list[list[object]]:
             t.info.name,
             _status(t),
             _period(t),
-            ", ".join(t.info.primary_key) or "-",
+            t.info.describe_key(),
             _window(t),
             t.stats.history_rows if t.stats else "-",
             t.info.estimated_rows,

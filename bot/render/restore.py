@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -17,9 +19,12 @@ from bot.ids import Action
 from bot.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template, rows
 from bot.render.alert import clip
 from core.approvals import PlanRecord, PlanState
+from core.history import TableChange
+from core.plan import RestorePlan
 from core.timeutil import fmt_instant
 
 _DONE = {"reinsert": "re-inserted", "revert": "reverted", "remove": "removed"}
+SHOWN = 10  # damaging statements listed in a preview before "… and N more"
 
 
 def _state_line(rec: PlanRecord) -> str:
@@ -50,21 +55,63 @@ def _buttons(rec: PlanRecord) -> ActionsBlock | None:
     return ActionsBlock(block_id=f"plan_{rec.state.value}_{rec.id[:8]}", elements=[main, stop])
 
 
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    instant: datetime
+    transaction_id: int | None
+    kind: str
+    parts: list[str]
+
+
+def _kind(change: TableChange | None) -> str:
+    if change is None:
+        return "statement"
+    if change.deleted and change.inserted:
+        return "key change"
+    if change.deleted:
+        return "delete"
+    if change.updated:
+        return "update"
+    return "insert" if change.inserted else "statement"
+
+
+def _part(c: TableChange) -> str:
+    did = [
+        f"{n:,} {verb}"
+        for n, verb in ((c.deleted, "deleted"), (c.updated, "updated"), (c.inserted, "inserted"))
+        if n
+    ]
+    return f"`{escape_mrkdwn(c.table)}` {', '.join(did) or 'rewritten unchanged'}"
+
+
+def _statements(plan: RestorePlan) -> list[_Statement]:
+    return [
+        _Statement(
+            e.instant,
+            e.transaction_id,
+            _kind(e.for_table(plan.table)),
+            [_part(c) for c in e.changes],
+        )
+        for e in plan.statements
+    ]
+
+
+def _section(block_id: str, text: str) -> SectionBlock:
+    return SectionBlock(
+        block_id=block_id, text=MarkdownTextObject(text=clip(text, MAX_SECTION_TEXT))
+    )
+
+
 def preview_message(rec: PlanRecord) -> Message:
     p = rec.plan
-    statements = len({s.instant for s in p.steps})
-    body = render_template(
-        "preview.md.j2",
-        p=p,
-        kind=rec.kind,
-        statements=statements,
-        when=fmt_instant,
-        expires=rec.expires_at,
+    context = {"p": p, "when": fmt_instant, "expires": rec.expires_at}
+    head = render_template(
+        "preview.md.j2", kind=rec.kind, statements=_statements(p), shown=SHOWN, **context
     )
     blocks: list[Block] = [
-        SectionBlock(
-            block_id="preview", text=MarkdownTextObject(text=clip(body, MAX_SECTION_TEXT))
-        ),
+        _section("preview", head),
+        _section("preview_tables", render_template("preview_tables.md.j2", **context)),
+        _section("preview_checks", render_template("preview_checks.md.j2", **context)),
         SectionBlock(block_id="plan_state", text=MarkdownTextObject(text=_state_line(rec))),
     ]
     if (buttons := _buttons(rec)) is not None:
@@ -93,11 +140,19 @@ def outcome_message(rec: PlanRecord, outcome: dict[str, Any]) -> Message:
     for table, actions in outcome["rows"].items():
         parts = ", ".join(f"{rows(n)} {_DONE[a]}" for a, n in actions.items())
         lines.append(f"• `{escape_mrkdwn(table)}`: {parts}")
+    checked = [
+        f"Verified: {rows(outcome.get('verified', 0))} equal their versions at "
+        f"`{fmt_instant(rec.plan.restore_point)}`, checked row by row against history; "
+        f"fingerprint `{rec.plan.fingerprint}`."
+    ]
     if outcome["conflicts"]:
-        lines.append(f"• {rows(outcome['conflicts'])} in conflict were skipped, as previewed")
-    lines.append(f"Validated: counts match the plan; fingerprint `{rec.plan.fingerprint}`.")
-    text = "\n".join(lines)
-    blocks: list[Block] = [SectionBlock(block_id="outcome", text=MarkdownTextObject(text=text))]
+        checked.insert(
+            0, f"{rows(outcome['conflicts'])} skipped, as previewed (conflicts, kept back)."
+        )
+    blocks: list[Block] = [
+        _section("outcome", "\n".join(lines)),
+        _section("outcome_verified", " ".join(checked)),
+    ]
     if rec.kind == "restore":
         undo = ButtonElement(text="Undo restore", action_id=Action.UNDO_RESTORE.value, value=rec.id)
         blocks.append(ActionsBlock(block_id=f"undo_{rec.id[:8]}", elements=[undo]))
@@ -109,8 +164,11 @@ def failure_message(rec: PlanRecord, sentence: str, finding_id: str | None) -> M
         SectionBlock(
             block_id="failure",
             text=MarkdownTextObject(
-                text=f":x: *Restore of `{escape_mrkdwn(rec.table)}` did not run.* "
-                f"{escape_mrkdwn(sentence)}"
+                text=clip(
+                    f":x: *Restore of `{escape_mrkdwn(rec.table)}` did not run.* "
+                    f"{escape_mrkdwn(sentence)}",
+                    MAX_SECTION_TEXT,
+                )
             ),
         )
     ]

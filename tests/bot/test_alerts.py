@@ -55,7 +55,7 @@ def test_mass_delete_posts_one_alert_with_the_facts(
     facts = " ".join(f["text"] for f in alert.blocks[1]["fields"])
     assert "100 rows deleted (10.00% of 1,000)" in facts and "UTC`" in facts
     impact = alert.blocks[2]["text"]["text"]
-    assert "`trips`: 300 rows removed by ON DELETE CASCADE" in impact
+    assert "`trips`: 300 rows removed _(via fk_trips_station ON DELETE CASCADE)_" in impact
     sample = alert.blocks[3]["text"]["text"]
     assert "S00010" in sample and "Station 10" in sample and "… and 95 more" in sample
     buttons = alert.blocks[4]["elements"]

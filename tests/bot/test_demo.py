@@ -19,10 +19,11 @@ def test_demo_restores_mumbai_and_keeps_later_writes(server_url: URL, tmp_path: 
     transcript = "\n".join(printed)
     for line in (
         ":rotating_light: 2 rows deleted from airports",
-        "rows removed by ON DELETE CASCADE",
+        "rows removed _(via fk_routes_destination ON DELETE CASCADE",
         "Restore point for `airports`",
         "You requested this restore, so a second, different person must approve it.",
         "Restored `airports`",
+        "Verified: 352 rows equal their versions at",
     ):
         assert line in transcript
     assert result["detection"] < 3 and len(list((tmp_path / "json").glob("*.json"))) >= 5

@@ -32,14 +32,14 @@ def test_explicit_indexed_period(catalogue: Catalogue) -> None:
     assert period is not None
     assert (period.start, period.end, period.implicit) == ("row_start", "row_end", False)
     assert period.end_indexed and not period.start_indexed
-    assert catalogue.get("orders").primary_key == ("id",)  # row_end is not part of the key
+    assert catalogue.get("orders").key == ("id",)  # row_end is not part of the key
 
 
 def test_transaction_precise_composite_key(catalogue: Catalogue) -> None:
     stock = catalogue.get("stock")
     assert stock.period is not None
     assert stock.period.precision is Precision.TRANSACTION
-    assert stock.primary_key == ("warehouse", "sku")
+    assert stock.key == ("warehouse", "sku")
     assert stock.data_columns == ["warehouse", "sku", "qty"]
 
 
@@ -57,7 +57,7 @@ def test_foreign_keys_in_both_directions(catalogue: Catalogue) -> None:
 
 def test_unwatchable_tables_say_why(catalogue: Catalogue) -> None:
     assert "not system-versioned" in (catalogue.get("notes").problem or "")
-    assert "no primary key" in (catalogue.get("audit_log").problem or "")
+    assert "neither a primary key" in (catalogue.get("audit_log").problem or "")
     assert {t.name for t in catalogue.watched()} == {"customers", "orders", "stock"}
     with pytest.raises(UnwatchableTable, match="not system-versioned"):
         catalogue.watchable("notes")
@@ -72,3 +72,36 @@ def test_unknown_table_suggests_the_right_case(catalogue: Catalogue) -> None:
         catalogue.get("Customers")
     with pytest.raises(UnknownTable, match="no table `nope`"):
         catalogue.get("nope")
+
+
+def test_unique_not_null_key_is_the_row_identity_without_a_primary_key(engine: Engine) -> None:
+    run_sql(
+        engine,
+        "CREATE TABLE by_email (email VARCHAR(80) NOT NULL, nick VARCHAR(20) NULL,"
+        " UNIQUE KEY uq_nick (nick), UNIQUE KEY uq_email (email)) WITH SYSTEM VERSIONING",
+        "CREATE TABLE nullable_only (nick VARCHAR(20) NULL, UNIQUE KEY (nick))"
+        " WITH SYSTEM VERSIONING",
+    )
+    with engine.connect() as conn:
+        catalogue = load_catalogue(conn)
+    by_email = catalogue.watchable("by_email")  # InnoDB's own choice of identity
+    assert (by_email.key, by_email.key_name) == (("email",), "uq_email")
+    assert by_email.describe_key() == "email (unique `uq_email`)"
+    with pytest.raises(UnwatchableTable, match="neither a primary key nor a UNIQUE key"):
+        catalogue.watchable("nullable_only")  # a NULL could repeat: no identity
+
+
+def test_generated_invisible_columns_and_triggers(engine: Engine) -> None:
+    run_sql(
+        engine,
+        "CREATE TABLE g (id INT PRIMARY KEY, a INT, b INT AS (a * 2) VIRTUAL,"
+        " c INT AS (a + 1) STORED, secret INT INVISIBLE) WITH SYSTEM VERSIONING",
+        "CREATE TRIGGER g_bi BEFORE INSERT ON g FOR EACH ROW SET NEW.a = 1",
+    )
+    with engine.connect() as conn:
+        g = load_catalogue(conn).get("g")
+    assert g.data_columns == ["id", "a", "b", "c", "secret"]
+    assert g.writable_columns == ["id", "a", "secret"]  # the server computes b and c
+    assert g.column("secret").invisible and g.column("c").generated
+    ((name, timing, event),) = [(t.name, t.timing, t.event) for t in g.triggers]
+    assert (name, timing, event) == ("g_bi", "BEFORE", "INSERT")

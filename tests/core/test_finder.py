@@ -13,6 +13,8 @@ from core.errors import InvalidInput, UnknownTable, UnwatchableTable
 from core.finder import Finding, NoDamageFound, find_restore_point
 from core.history import list_events
 from core.judge import Rules
+from core.plan import build_plan
+from core.restore import execute_plan
 from core.timetravel import travel
 from core.timeutil import ONE_MICROSECOND
 from tests.core.detect_schema import STATIONS
@@ -25,6 +27,11 @@ def stations(engine: Engine) -> Engine:
     for i in range(1, 6):  # routine traffic: small updates
         run_sql(engine, f"UPDATE trips SET fare = fare + 1 WHERE id = {i}")
     return engine
+
+
+def run_sql_rows(engine: Engine, sql: str) -> list[tuple[int, int]]:
+    with engine.connect() as conn:
+        return [(int(a), int(b)) for a, b in conn.execute(sa.text(sql))]
 
 
 def find(engine: Engine, table: str = "stations", **kw: object) -> Finding:
@@ -145,3 +152,28 @@ def test_time_travel_before_the_damage(stations: Engine) -> None:
     assert (view.diff.deleted, view.diff.inserted, view.diff.changed) == (100, 0, 0)
     assert view.next == damage.damage[0].instant
     assert view.previous is None  # the only earlier write was the bulk load (an insert)
+
+
+def test_small_writes_beside_a_mass_update_are_not_damage(stations: Engine) -> None:
+    before = dict(run_sql_rows(stations, "SELECT id, fare FROM trips"))
+    run_sql(stations, "UPDATE trips SET fare = fare + 1 WHERE id = 7")  # legitimate, before
+    run_sql(stations, "UPDATE trips SET fare = -1 WHERE id > 100")  # the damage: 2,900 rows
+    run_sql(stations, "UPDATE trips SET fare = fare + 1 WHERE id = 50")  # legitimate, after
+    finding = find(stations, "trips")
+    (damage,) = finding.damage
+    assert damage.for_table("trips") is not None and damage.for_table("trips").updated == 2900
+    assert finding.loss.statements == 1 and finding.loss.updated == 1  # the write after
+    with stations.connect() as conn:
+        catalogue = load_catalogue(conn)
+        plan = build_plan(
+            conn,
+            catalogue,
+            table="trips",
+            events=list(finding.damage),
+            restore_point=finding.restore_point,
+        )
+    assert [(s.table, s.action.value, s.writes) for s in plan.steps] == [("trips", "revert", 2900)]
+    execute_plan(stations, catalogue, plan)
+    after = dict(run_sql_rows(stations, "SELECT id, fare FROM trips"))
+    assert after[7] == before[7] + 1 and after[50] == before[50] + 1  # both legitimate writes kept
+    assert all(after[i] == before[i] for i in range(101, 3001))

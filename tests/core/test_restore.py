@@ -72,12 +72,15 @@ def test_conflicts_are_skipped_and_reported(stations: Engine) -> None:
     summary = {t.table: t for t in plan.tables}
     assert (summary["stations"].reinsert, summary["stations"].conflicts) == (99, 1)
     assert summary["stations"].conflict_sample == ("10",)
+    # station 10's trips belonged to the old station 10: not re-attached to the new one
+    assert (summary["trips"].reinsert, summary["trips"].held) == (297, 3)
     execute(stations, plan)
     restored = dict((r[0], r) for r in rows(stations))
     assert (
         len(restored) == 1000 and restored[10][2] == "Someone else" and restored[5][2] == "edited"
     )
-    assert rows(stations, "SELECT COUNT(*) FROM trips") == [(3000,)]
+    assert rows(stations, "SELECT COUNT(*) FROM trips") == [(2997,)]
+    assert rows(stations, "SELECT COUNT(*) FROM trips WHERE station_id = 10") == [(0,)]
 
 
 def test_stale_plan_writes_nothing(stations: Engine) -> None:

@@ -62,8 +62,9 @@ def test_mass_delete_opens_one_incident_with_impact_and_sample(
     assert s["impact"] == [
         {
             "table": "trips",
-            "via": "fk_trips_station",
+            "via": "fk_trips_station ON DELETE CASCADE",
             "cascaded": 300,
+            "changed": 0,
             "dangling": 0,
             "versioned": True,
         }

@@ -21,6 +21,7 @@ from core.approvals import PlanState
 from core.demo_data import seed_demo
 from core.state.store import Note
 from tests.core.detect_schema import STATIONS
+from tests.support.flows import find_and_preview, request, wait_state
 from tests.support.slack import assert_valid_message
 from tests.support.sql import run_sql
 
@@ -116,8 +117,8 @@ def test_seed_story(database_url: str, engine: Engine) -> None:
 
         preview = preview_from_find(bot, "airports")
         assert_valid_message(preview.text, preview.blocks)
-        text = preview.blocks[0]["text"]["text"]
-        assert "`airports`: 2 rows to re-insert, 0 rows to revert" in text
+        text = preview.block_text
+        assert "`airports`: 2 rows to re-insert, repairs" in text
         assert f"repairs {dangling:,} dangling references" in text
         plan_id = buttons(preview)[Action.REQUEST_RESTORE.value]
         ts = preview.params.get("ts") or "1.2"
@@ -139,7 +140,8 @@ def test_seed_story(database_url: str, engine: Engine) -> None:
             what="outcome",
         )[0]
         assert Action.UNDO_RESTORE.value in buttons(outcome)
-        assert "2 rows re-inserted" in outcome.blocks[0]["text"]["text"]
+        assert "2 rows re-inserted" in outcome.block_text
+        assert "Verified: 2 rows equal their versions at" in outcome.block_text
         latest_update_with(bot, "*State:* executed")
         wait_until(
             lambda: (i := bot.store.incident(incident_id)) and i.status.value == "restored",
@@ -278,11 +280,11 @@ def test_undo_is_itself_a_two_person_restore(bot: OfflineBot, stations: Engine) 
         lambda: [
             c
             for c in bot.slack.calls_to("chat.postMessage")
-            if "undo of an earlier restore" in c.blocks[0].get("text", {}).get("text", "")
+            if "undo of an earlier restore" in c.block_text
         ],
         what="undo preview",
     )[0]
-    assert "100 rows to remove" in undo.blocks[0]["text"]["text"]
+    assert "100 rows to remove" in undo.block_text
     undo_id = buttons(undo)[Action.REQUEST_RESTORE.value]
     bot.driver.click(Action.REQUEST_RESTORE.value, undo_id, user=APPROVERS[2])
     wait_until(lambda: (p := bot.store.plan(undo_id)) and p.state.value == "requested", what="rq")
@@ -352,3 +354,24 @@ def test_a_plan_change_and_its_audit_line_commit_together(
     stored = bot.store.plan(rec.id)
     assert stored.state is PlanState.CANCELLED and stored.thread_ts == "1.000001"
     assert [e["action"] for e in bot.store.audit_trail(limit=100)].count("cancel") == 1
+
+
+def test_a_restore_that_fails_verification_says_so_and_writes_nothing(
+    database_url: str, engine: Engine
+) -> None:
+    run_sql(engine, *STATIONS, "DELETE FROM stations WHERE city = 'Mumbai'")
+    with OfflineBot(database_url, vault_rehearse_rows=0) as bot:
+        plan_id = find_and_preview(bot)
+        request(bot, plan_id)
+        # after the preview, someone adds a trigger that rewrites every re-inserted trip
+        run_sql(engine, "CREATE TRIGGER late BEFORE INSERT ON trips FOR EACH ROW SET NEW.fare = 0")
+        bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
+        wait_state(bot, plan_id, "failed")
+        failure = wait_until(
+            lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "did not run" in c.text],
+            what="the failure message",
+        )[0]
+        assert not [c for c in bot.slack.calls_to("chat.postMessage") if "Restored" in c.text]
+    assert "rows still differ from history" in failure.block_text
+    assert "`trips`: " in failure.block_text and "fare" in failure.block_text
+    assert fetch(engine, "SELECT COUNT(*) FROM stations") == [(900,)]
