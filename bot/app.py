@@ -15,9 +15,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 import handlers
-from bot.deps import Deps
 from bot.errors import log_unexpected, unexpected_sentence
 from core.errors import VaultError
+from usecases.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def make_client(token: str, base_url: str | None) -> WebClient:
 
 
 def create_app(
-    deps: Deps, *, socket_mode: bool = False, executor: ThreadPoolExecutor | None = None
+    deps: Context, *, socket_mode: bool = False, executor: ThreadPoolExecutor | None = None
 ) -> App:
     """Build the Bolt app for one workspace and register every listener."""
     settings = deps.settings

@@ -14,13 +14,20 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.errors import log_unexpected
 from bot.logs import configure_logging
 from bot.settings import Settings, load_settings
 from core.errors import ConfigError, VaultError
+from usecases.port import Posted, Thread, Upload
+
+if TYPE_CHECKING:
+    from bot.render import Message
+    from usecases.context import Context
 
 log = logging.getLogger("flightvault")
 ERROR_LOG = Path(tempfile.gettempdir()) / "flightvault-errors.log"
@@ -97,35 +104,66 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         runtime.close()
 
 
-def _find(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.commands import parse_find
-    from bot.render.finder import finder_text
-    from core.catalogue import load_catalogue
+class Terminal:
+    """The use cases' port on a terminal: answers printed as plain text, files not shown."""
+
+    def post(self, thread: Thread, message: Message) -> Posted:
+        print(message.plain or message.text)
+        return Posted(thread.channel, "terminal")
+
+    def update(self, posted: Posted, message: Message) -> None:
+        self.post(Thread(posted.channel), message)
+
+    def tell(self, message: Message) -> None:
+        self.post(Thread("terminal"), message)
+
+    def working(self, thread: Thread, message: Message) -> Posted | None:
+        return None
+
+    def finish(self, thread: Thread, note: Posted | None, message: Message) -> Posted:
+        return self.post(thread, message)
+
+    def abandon(self, note: Posted | None) -> None:
+        return None
+
+    def upload(self, thread: Thread, upload: Upload) -> None:
+        return None
+
+
+@contextmanager
+def _context(settings: Settings) -> Iterator[Context]:
+    """The watched database and the state store, as the bot itself would see them."""
     from core.db import check_reachable, make_engine
-    from core.finder import find_restore_point
-    from core.history import server_now
+    from core.state.store import StateStore
+    from usecases.context import Context
 
     engine = make_engine(settings.database_url())
+    store = StateStore.from_url(settings.vault_state_url)
     try:
         check_reachable(engine)
-        with engine.connect() as conn:
-            words = [args.table]
-            for key in ("since", "before", "check"):
-                if getattr(args, key):
-                    words += [key, getattr(args, key)]
-            request = parse_find(words, now=server_now(conn))
-            finding = find_restore_point(
-                conn,
-                load_catalogue(conn),
-                request.table,
-                since=request.since,
-                before=request.before,
-                check=request.check,
-                rules=settings.watch_config().rules,
-            )
+        store.create_tables()
+        yield Context(settings, engine, store)
     finally:
         engine.dispose()
-    print(finder_text(finding, plain=True))
+        store.dispose()
+
+
+def _find(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.commands import parse_find
+    from core.history import server_now
+    from usecases import find
+
+    with _context(settings) as ctx:
+        with ctx.engine.connect() as conn:
+            now = server_now(conn)
+        words = [args.table]
+        for key in ("since", "before", "check"):
+            if getattr(args, key):
+                words += [key, getattr(args, key)]
+        request = parse_find(words, now=now)
+        find.find(
+            ctx, Terminal(), request, thread=Thread("terminal"), incident_id=None, actor="cli"
+        )
     return 0
 
 

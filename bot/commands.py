@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from core.errors import InvalidInput
 from core.timeparse import parse_duration, parse_instant
+from usecases.find import FindRequest
 
 SLASH_COMMAND = "/vault"
 MAX_TEXT = 500
@@ -89,14 +90,6 @@ BY_NAME = {s.name: s for s in SUBCOMMANDS}
 KEYWORDS = ("since", "before", "check")
 
 
-@dataclass(frozen=True, slots=True)
-class FindArgs:
-    table: str
-    since: datetime | None = None
-    before: datetime | None = None
-    check: str | None = None
-
-
 def split_command(text: str) -> tuple[str, list[str]]:
     """``"find airports since 2h"`` -> ``("find", ["airports", "since", "2h"])``."""
     if len(text) > MAX_TEXT:
@@ -109,7 +102,7 @@ def split_command(text: str) -> tuple[str, list[str]]:
     return words[0].lower(), words[1:]
 
 
-def parse_find(words: Sequence[str], *, now: datetime) -> FindArgs:
+def parse_find(words: Sequence[str], *, now: datetime) -> FindRequest:
     """``<table> [since X] [before Y] [check Z]``; options in any order, once each."""
     if not words or words[0].lower() in KEYWORDS:
         raise InvalidInput("Name a table: `/vault find <table> [since 6h] [before <time>]`.")
@@ -139,7 +132,7 @@ def parse_find(words: Sequence[str], *, now: datetime) -> FindArgs:
         if value is not None and value > now:
             raise InvalidInput(f"`{label}` is in the future; the history ends now.")
     check = " ".join(options["check"]) if "check" in options else None
-    return FindArgs(words[0], since, before, check)
+    return FindRequest(words[0], since, before, check)
 
 
 def parse_at(words: Sequence[str], *, now: datetime) -> tuple[str, datetime]:

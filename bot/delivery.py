@@ -15,16 +15,16 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.deps import Deps
 from bot.metrics import Metrics
 from bot.render.alert import alert_message, growth_message
 from core.state.freezes import Freeze
 from core.state.store import Incident, OutboxItem, StateStore
+from usecases.context import Context
 
 log = logging.getLogger(__name__)
 
 
-def deliver_now(deps: Deps, client: WebClient) -> int:
+def deliver_now(deps: Context, client: WebClient) -> int:
     """Send what is queued now instead of at the next tick (messages a click caused)."""
     channel = deps.settings.vault_alert_channel or ""
     return Deliverer(

@@ -7,25 +7,27 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
-from bot.authz import is_authorised
 from bot.delivery import deliver_now
-from bot.deps import Deps
 from bot.errors import log_unexpected, unexpected_sentence
 from bot.render.drill import drill_failure_message, drill_message
 from core.catalogue import load_catalogue
 from core.drill import DrillResult, drill_point, run_drill
 from core.errors import VaultError
 from core.state.common import Notification
+from usecases.context import Context
 
 log = logging.getLogger(__name__)
 
 
 def drill(
-    deps: Deps, client: WebClient, table: str, instant: datetime, user: str, where: dict[str, str]
+    deps: Context,
+    client: WebClient,
+    table: str,
+    instant: datetime,
+    user: str,
+    where: dict[str, str],
 ) -> DrillResult | None:
     """The drill's result, posted to ``where``; a failure is posted there too (None)."""
-    if not is_authorised(client, user, deps.settings.vault_approvers):
-        raise VaultError("Only people listed in VAULT_APPROVERS can run a drill. Nothing changed.")
     try:
         result = run_drill(deps.engine, table, instant)
     except VaultError as exc:
@@ -44,7 +46,7 @@ def drill(
     return result
 
 
-def scheduled_drills(deps: Deps, client: WebClient) -> int:
+def scheduled_drills(deps: Context, client: WebClient) -> int:
     """Drill every watched table back ``VAULT_DRILL_WINDOW``; post only failures.
     Returns how many failed."""
     skipped = deps.store.unwatched_tables(source=deps.source)

@@ -13,9 +13,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from slack_sdk import WebClient
 
-from bot.authz import is_authorised
 from bot.delivery import deliver_now
-from bot.deps import Deps
 from bot.render.freeze import frozen_message, unfreeze_message
 from core import freeze as rules
 from core.catalogue import load_catalogue
@@ -23,11 +21,12 @@ from core.errors import VaultError
 from core.state.common import Notification, new_id
 from core.state.freezes import SERVER, Freeze, FreezeState
 from core.timeutil import fmt_instant
+from usecases.context import Authorised, Context
 
 SERVER_WORDS = {"database", "server"}
 
 
-def _target(deps: Deps, word: str | None) -> str | None:
+def _target(deps: Context, word: str | None) -> str | None:
     """The table as the catalogue spells it, or None for the whole server."""
     if word is None or word.lower() in SERVER_WORDS:
         return None
@@ -40,17 +39,13 @@ def _ddl_failed(exc: sa.exc.DBAPIError) -> VaultError:
 
 
 def freeze(
-    deps: Deps,
+    deps: Context,
     client: WebClient,
     word: str | None,
     user: str,
     where: dict[str, str],
     incident_id: str | None,
 ) -> Freeze:
-    if not is_authorised(client, user, deps.settings.vault_approvers):
-        raise rules.FreezeRefused(
-            "Only people listed in VAULT_APPROVERS can freeze. Nothing changed."
-        )
     table = _target(deps, word)
     record = Freeze(
         id=new_id(),
@@ -90,15 +85,20 @@ def freeze(
 
 
 def request_unfreeze(
-    deps: Deps, client: WebClient, word: str | None, user: str, where: dict[str, str]
+    deps: Context,
+    client: WebClient,
+    word: str | None,
+    user: str,
+    where: dict[str, str],
+    *,
+    authorised: Authorised,
 ) -> Freeze:
     table = _target(deps, word)
     current = deps.store.freezes.find(source=deps.source, table=table)
     if current is None:
         shown = f"`{table}`" if table else "The server"
         raise rules.FreezeRefused(f"{shown} is not frozen by FlightVault; nothing to unfreeze.")
-    authorised = is_authorised(client, user, deps.settings.vault_approvers)
-    asked = rules.request_unfreeze(current, user, authorised=authorised)
+    asked = rules.request_unfreeze(current, user, authorised=authorised())
     if not deps.store.freezes.replace(current, asked):
         raise rules.FreezeRefused(
             "Someone else acted on this freeze at the same moment; try again."
@@ -117,20 +117,26 @@ def request_unfreeze(
 
 
 def decide_unfreeze(
-    deps: Deps, client: WebClient, action: str, freeze_id: str, user: str, message: dict[str, str]
+    deps: Context,
+    client: WebClient,
+    action: str,
+    freeze_id: str,
+    user: str,
+    message: dict[str, str],
+    *,
+    authorised: Authorised,
 ) -> None:
     """``approve`` or ``cancel`` from the unfreeze request's buttons; ``message`` is that
     request (channel, ts), updated in place so no dead button stays clickable."""
     current = deps.store.freezes.get(freeze_id[:32])
     if current is None:
         raise rules.FreezeRefused("That freeze is not known here; `/vault status` lists freezes.")
-    authorised = is_authorised(client, user, deps.settings.vault_approvers)
     if action == "approve":
         after = rules.approve_unfreeze(
-            current, user, authorised=authorised, required=deps.settings.vault_required_approvals
+            current, user, authorised=authorised(), required=deps.settings.vault_required_approvals
         )
     else:
-        after = rules.cancel_unfreeze(current, user, authorised=authorised)
+        after = rules.cancel_unfreeze(current, user, authorised=authorised())
     if not deps.store.freezes.replace(current, after):
         raise rules.FreezeRefused(
             "Someone else acted on this freeze at the same moment; look again."
@@ -153,7 +159,7 @@ def decide_unfreeze(
         _update_roots(deps, client, stored)
 
 
-def _lift(deps: Deps, f: Freeze) -> None:
+def _lift(deps: Context, f: Freeze) -> None:
     try:
         with deps.engine.begin() as conn:
             if f.table is None:
@@ -164,7 +170,7 @@ def _lift(deps: Deps, f: Freeze) -> None:
         raise _ddl_failed(exc) from exc
 
 
-def _update_roots(deps: Deps, client: WebClient, f: Freeze) -> None:
+def _update_roots(deps: Context, client: WebClient, f: Freeze) -> None:
     """Every alert the freeze covers shows it, and stops showing it once lifted (including
     alerts of incidents restored while frozen)."""
     queued = 0

@@ -7,15 +7,21 @@ from datetime import timedelta
 from slack_sdk import WebClient
 
 from bot.delivery import deliver_now
-from bot.deps import Deps
 from bot.render.health import health_message
 from core.catalogue import load_catalogue
 from core.history import server_now
-from core.history_health import Finding, partitions, server_settings, short_history, versioning
+from core.history_health import (
+    HealthFinding,
+    partitions,
+    server_settings,
+    short_history,
+    versioning,
+)
 from core.state.common import Notification
+from usecases.context import Context
 
 
-def findings(deps: Deps) -> list[Finding]:
+def findings(deps: Context) -> list[HealthFinding]:
     settings = deps.settings
     skipped = deps.store.unwatched_tables(source=deps.source)
     remembered = {
@@ -36,7 +42,7 @@ def findings(deps: Deps) -> list[Finding]:
         ]
 
 
-def check_history_health(deps: Deps, client: WebClient) -> int:
+def check_history_health(deps: Context, client: WebClient) -> int:
     """Record every condition; alert only on those that started or cleared. Returns how many
     messages were queued."""
     channel = deps.settings.vault_alert_channel or ""

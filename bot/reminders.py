@@ -16,13 +16,13 @@ from slack_sdk import WebClient
 from sqlalchemy.engine import Connection
 
 from bot.delivery import deliver_now
-from bot.deps import Deps
 from bot.render.restore import expiry_message, reminder_message
 from bot.restore_flow import refresh_preview, reopen_incident
 from core.approvals import OPEN, PlanRecord, PlanState
 from core.state.common import Notification
 from core.state.jobs import Job, JobKind
 from core.state.store import Note, audit_in, replace_plan_in
+from usecases.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def _thread(rec: PlanRecord) -> dict[str, str]:
     return {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
 
 
-def run_due_jobs(deps: Deps, client: WebClient) -> int:
+def run_due_jobs(deps: Context, client: WebClient) -> int:
     """Run every due job once; returns how many said something."""
     said = 0
     for job in deps.store.jobs.due():
@@ -51,7 +51,7 @@ def run_due_jobs(deps: Deps, client: WebClient) -> int:
     return said
 
 
-def _remind(deps: Deps, job: Job, rec: PlanRecord) -> int:
+def _remind(deps: Context, job: Job, rec: PlanRecord) -> int:
     if rec.state is not PlanState.REQUESTED:
         deps.store.jobs.finish(job)  # approved, cancelled or expired meanwhile: nothing to say
         return 0
@@ -66,7 +66,7 @@ def _remind(deps: Deps, job: Job, rec: PlanRecord) -> int:
     return int(deps.store.jobs.finish(job, notify=notice, also=audited))
 
 
-def _expire(deps: Deps, client: WebClient, job: Job, rec: PlanRecord) -> int:
+def _expire(deps: Context, client: WebClient, job: Job, rec: PlanRecord) -> int:
     notice = None
     if rec.requester and rec.state in (*OPEN, PlanState.EXPIRED):
         message = expiry_message(rec).as_kwargs()

@@ -19,9 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.engine import Connection
 
-from bot.authz import is_authorised
 from bot.delivery import deliver_now
-from bot.deps import Deps
 from bot.errors import log_unexpected, unexpected_sentence
 from bot.render.restore import failure_message, outcome_message, preview_message, progress_message
 from core import approvals
@@ -29,7 +27,7 @@ from core.approvals import PlanRecord, PlanState, Refused
 from core.catalogue import load_catalogue
 from core.drill import plan_to_instant
 from core.errors import InvalidInput, VaultError
-from core.history import ChangeEvent, event_from_json
+from core.history import ChangeEvent
 from core.plan import RestorePlan, Step, build_plan, current_fingerprint
 from core.restore import (
     RestoreOutcome,
@@ -44,6 +42,7 @@ from core.restore import (
 from core.state.jobs import JobKind
 from core.state.store import IncidentStatus, Note, Notification, new_id
 from core.timeutil import ONE_MICROSECOND, fmt_instant
+from usecases.context import Authorised, Context
 
 log = logging.getLogger(__name__)
 DECIDE_ATTEMPTS = 5  # compare-and-set rounds before a click is told to look again
@@ -51,7 +50,7 @@ PROGRESS_EVERY = 1.0  # seconds between progress edits: an updated message, not 
 
 
 def _record(
-    deps: Deps,
+    deps: Context,
     plan: RestorePlan,
     *,
     kind: str,
@@ -82,7 +81,7 @@ def _record(
     )
 
 
-def post_preview(deps: Deps, client: WebClient, rec: PlanRecord, user: str) -> None:
+def post_preview(deps: Context, client: WebClient, rec: PlanRecord, user: str) -> None:
     deps.store.save_plan(rec)
     # Audited before the message is visible, so no click on it can precede it in the trail.
     deps.store.record_audit(
@@ -106,18 +105,18 @@ def post_preview(deps: Deps, client: WebClient, rec: PlanRecord, user: str) -> N
     schedule_expiry(deps, rec)
 
 
-def schedule_expiry(deps: Deps, rec: PlanRecord) -> None:
+def schedule_expiry(deps: Context, rec: PlanRecord) -> None:
     deps.store.jobs.schedule(JobKind.EXPIRE, rec.id, rec.expires_at)
 
 
-def schedule_reminder(deps: Deps, rec: PlanRecord) -> None:
+def schedule_reminder(deps: Context, rec: PlanRecord) -> None:
     after = deps.settings.vault_remind_after
     due = datetime.now(UTC) + timedelta(seconds=after)
     if after > 0 and due < rec.expires_at:
         deps.store.jobs.schedule(JobKind.REMIND, rec.id, due)
 
 
-def reopen_incident(deps: Deps, rec: PlanRecord) -> None:
+def reopen_incident(deps: Context, rec: PlanRecord) -> None:
     """A cancelled or expired request leaves its incident open again (not restore pending)."""
     if rec.incident_id is None:
         return
@@ -127,29 +126,33 @@ def reopen_incident(deps: Deps, rec: PlanRecord) -> None:
 
 
 def preview_finding(
-    deps: Deps, client: WebClient, finding_id: str, user: str, where: dict[str, str]
+    deps: Context, client: WebClient, finding_id: str, user: str, where: dict[str, str]
 ) -> None:
     saved = deps.store.finding(finding_id)
     if saved is None:
         raise InvalidInput("That finding is no longer known; run `/vault find` again.")
-    events = [event_from_json(e) for e in saved["damage"]]
     with deps.engine.connect() as conn:
         catalogue = load_catalogue(conn)
         plan = build_plan(
             conn,
             catalogue,
-            table=saved["table_name"],
-            events=events,
-            restore_point=saved["restore_point"],
+            table=saved.table,
+            events=list(saved.damage),
+            restore_point=saved.restore_point,
             extra={"finding_id": finding_id},
         )
     plan = maybe_rehearse(deps.engine, catalogue, plan, up_to=deps.settings.vault_rehearse_rows)
-    rec = _record(deps, plan, kind="restore", incident_id=saved["incident_id"], where=where)
+    rec = _record(deps, plan, kind="restore", incident_id=saved.incident_id, where=where)
     post_preview(deps, client, rec, user)
 
 
 def preview_to_instant(
-    deps: Deps, client: WebClient, table: str, instant: datetime, user: str, where: dict[str, str]
+    deps: Context,
+    client: WebClient,
+    table: str,
+    instant: datetime,
+    user: str,
+    where: dict[str, str],
 ) -> None:
     """Undo every change to ``table`` (and its cascades) after ``instant``, row by row."""
     with deps.engine.connect() as conn:
@@ -163,26 +166,26 @@ def preview_to_instant(
     )
 
 
-def needs_typing(deps: Deps, rec: PlanRecord) -> bool:
+def needs_typing(deps: Context, rec: PlanRecord) -> bool:
     """Large restores are approved in a dialog where the approver types the table name."""
     return rec.plan.rows > deps.settings.vault_confirm_rows
 
 
-def check_approval(deps: Deps, client: WebClient, rec: PlanRecord, user: str) -> None:
+def check_approval(rec: PlanRecord, user: str, *, authorised: Authorised) -> None:
     """Raise the refusal an approval by ``user`` would meet now, before asking them to type."""
     if approvals.check_open_or_expire(rec, datetime.now(UTC)) is not None:
         raise Refused("This restore plan has expired; preview it again. Nothing changed.")
-    authorised = is_authorised(client, user, deps.settings.vault_approvers)
-    approvals.approve(rec, user, authorised=authorised)
+    approvals.approve(rec, user, authorised=authorised())
 
 
 def decide(
-    deps: Deps,
+    deps: Context,
     client: WebClient,
     action: str,
     plan_id: str,
     user: str,
     *,
+    authorised: Authorised,
     confirmed: bool = False,
 ) -> None:
     """Request, approve or cancel; raises ``Refused`` (one private sentence) when refused.
@@ -190,23 +193,26 @@ def decide(
     ``confirmed``: the approver typed the table name in the confirmation dialog.
     """
     try:
-        _decide(deps, client, action, plan_id, user, confirmed)
+        _decide(deps, client, action, plan_id, user, confirmed, authorised)
     except Refused:
         deps.metrics.refused_approvals.inc()
         raise
 
 
 def _decide(
-    deps: Deps, client: WebClient, action: str, plan_id: str, user: str, confirmed: bool
+    deps: Context,
+    client: WebClient,
+    action: str,
+    plan_id: str,
+    user: str,
+    confirmed: bool,
+    authorised: Authorised,
 ) -> None:
     """Re-read and decide again when another write moved the plan on; the pure step and
     the compare-and-set keep the two-person rule whatever the interleaving."""
-    authorised: bool | None = None
     for _ in range(DECIDE_ATTEMPTS):
         rec = _decidable(deps, client, action, plan_id, user, confirmed)
-        if authorised is None:
-            authorised = is_authorised(client, user, deps.settings.vault_approvers)
-        new = _step(deps, action, rec, user, authorised)
+        new = _step(deps, action, rec, user, authorised())
         guard = _lock(deps, new)
         if deps.store.replace_plan(rec, new, Note(user, action, new.state.value)):
             _decided(deps, client, replace(new, version=rec.version + 1), guard)
@@ -221,7 +227,7 @@ def _decide(
 
 
 def _decidable(
-    deps: Deps, client: WebClient, action: str, plan_id: str, user: str, confirmed: bool
+    deps: Context, client: WebClient, action: str, plan_id: str, user: str, confirmed: bool
 ) -> PlanRecord:
     """The plan as it stands now, or the refusal any decision on it meets."""
     rec = deps.store.plan(plan_id[:64])
@@ -248,7 +254,7 @@ def _decidable(
     return rec
 
 
-def _step(deps: Deps, action: str, rec: PlanRecord, user: str, authorised: bool) -> PlanRecord:
+def _step(deps: Context, action: str, rec: PlanRecord, user: str, authorised: bool) -> PlanRecord:
     step = {"request": approvals.request, "approve": approvals.approve, "cancel": approvals.cancel}
     try:
         return step[action](rec, user, authorised=authorised)
@@ -257,7 +263,7 @@ def _step(deps: Deps, action: str, rec: PlanRecord, user: str, authorised: bool)
         raise
 
 
-def _lock(deps: Deps, new: PlanRecord) -> Connection | None:
+def _lock(deps: Context, new: PlanRecord) -> Connection | None:
     """Lock before the plan is stored as executing: a sweep must never see it unguarded."""
     if new.state is not PlanState.EXECUTING:
         return None
@@ -268,7 +274,9 @@ def _lock(deps: Deps, new: PlanRecord) -> Connection | None:
     return guard
 
 
-def _decided(deps: Deps, client: WebClient, current: PlanRecord, guard: Connection | None) -> None:
+def _decided(
+    deps: Context, client: WebClient, current: PlanRecord, guard: Connection | None
+) -> None:
     if current.state is PlanState.REQUESTED:
         schedule_reminder(deps, current)
         if current.incident_id:
@@ -286,7 +294,7 @@ def _decided(deps: Deps, client: WebClient, current: PlanRecord, guard: Connecti
         guard.close()
 
 
-def refresh_preview(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
+def refresh_preview(deps: Context, client: WebClient, rec: PlanRecord) -> None:
     """Show the plan's new state on its preview; best effort (the state store has the truth)."""
     if rec.ts and rec.channel:
         try:
@@ -295,7 +303,7 @@ def refresh_preview(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
             log.warning("could not update the preview of plan %s: %s", rec.id, exc)
 
 
-def run(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
+def run(deps: Context, client: WebClient, rec: PlanRecord) -> None:
     """Execute; exactly one caller gets here per plan (the compare-and-set winner)."""
     thread = {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
     total = len(rec.plan.steps)
@@ -349,7 +357,7 @@ def run(deps: Deps, client: WebClient, rec: PlanRecord) -> None:
 
 
 def _failed(
-    deps: Deps, client: WebClient, rec: PlanRecord, exc: VaultError, thread: dict[str, str]
+    deps: Context, client: WebClient, rec: PlanRecord, exc: VaultError, thread: dict[str, str]
 ) -> None:
     state = PlanState.STALE if isinstance(exc, StalePlan) else PlanState.FAILED
     after = _conclude(
@@ -361,7 +369,7 @@ def _failed(
 
 
 def _conclude(
-    deps: Deps, rec: PlanRecord, change: Callable[[PlanRecord], PlanRecord], *notes: Note
+    deps: Context, rec: PlanRecord, change: Callable[[PlanRecord], PlanRecord], *notes: Note
 ) -> PlanRecord:
     """Store a restore's outcome with its audit lines. Only the process holding the plan's
     lock gets here, so other writers can only have touched bookkeeping: apply it again."""
@@ -373,7 +381,7 @@ def _conclude(
 
 
 def _send_queued(
-    deps: Deps, client: WebClient, where: dict[str, str], message: dict[str, Any]
+    deps: Context, client: WebClient, where: dict[str, str], message: dict[str, Any]
 ) -> None:
     """Outcomes go through the outbox: if Slack is failing now, they are delivered later, in
     order, by whichever process delivers next; never lost."""
@@ -381,7 +389,7 @@ def _send_queued(
     deliver_now(deps, client)
 
 
-def preview_undo(deps: Deps, client: WebClient, plan_id: str, user: str) -> None:
+def preview_undo(deps: Context, client: WebClient, plan_id: str, user: str) -> None:
     """The undo of a finished restore is itself a previewed, two-person restore."""
     rec = deps.store.plan(plan_id[:64])
     if rec is None or rec.state is not PlanState.EXECUTED or not rec.outcome:
@@ -412,7 +420,7 @@ def preview_undo(deps: Deps, client: WebClient, plan_id: str, user: str) -> None
     post_preview(deps, client, undo, user)
 
 
-def sweep_interrupted(deps: Deps, client: WebClient) -> int:
+def sweep_interrupted(deps: Context, client: WebClient) -> int:
     """Plans left *executing* by a process that died: the database rolled their write back
     (its connection died with it), so they are marked failed, or stale if the data moved."""
     swept = 0

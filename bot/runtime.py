@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 
 from bot.app import create_app
 from bot.delivery import Deliverer
-from bot.deps import Deps
 from bot.drill_flow import scheduled_drills
 from bot.health_watch import check_history_health
 from bot.reminders import run_due_jobs
@@ -21,11 +20,12 @@ from bot.settings import Settings
 from core.db import make_engine
 from core.state.store import StateStore
 from core.watcher import Watcher
+from usecases.context import Context
 
 
 @dataclass
 class Runtime:
-    deps: Deps
+    deps: Context
     app: App
     loop: WatchLoop
     listeners: ThreadPoolExecutor
@@ -44,7 +44,7 @@ class Runtime:
         self.deps.engine.dispose()
 
 
-def leader_chores(deps: Deps, client: WebClient) -> list[Chore]:
+def leader_chores(deps: Context, client: WebClient) -> list[Chore]:
     """What only the watcher lease holder does, besides watching."""
     settings = deps.settings
     chores = [
@@ -77,7 +77,7 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
     engine = make_engine(settings.database_url(), pool_size=10, max_overflow=30)
     store = StateStore.from_url(settings.vault_state_url)
     store.create_tables()
-    deps = Deps(settings, engine, store)
+    deps = Context(settings, engine, store)
     listeners = ThreadPoolExecutor(32, thread_name_prefix="listener")
     app = create_app(deps, socket_mode=socket_mode, executor=listeners)
     assert settings.vault_alert_channel is not None

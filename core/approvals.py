@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from core.errors import VaultError
+from core.errors import VaultError, not_allowed
 from core.plan import RestorePlan
 from core.timeutil import fmt_instant
 
@@ -83,9 +83,7 @@ def request(rec: PlanRecord, user: str, *, authorised: bool) -> PlanRecord:
             raise Refused(f"<@{rec.requester}> already requested this restore; it needs approval.")
         raise _closed(rec)
     if not authorised:
-        raise Refused(
-            "Only people listed in VAULT_APPROVERS can request a restore. Nothing changed."
-        )
+        raise Refused(not_allowed("request a restore"))
     return replace(rec, state=PlanState.REQUESTED, requester=user)
 
 
@@ -96,9 +94,7 @@ def approve(rec: PlanRecord, user: str, *, authorised: bool) -> PlanRecord:
     if rec.state is not PlanState.REQUESTED:
         raise _closed(rec)
     if not authorised:
-        raise Refused(
-            "Only people listed in VAULT_APPROVERS can approve a restore. Nothing changed."
-        )
+        raise Refused(not_allowed("approve a restore"))
     if user == rec.requester:
         raise Refused("You requested this restore, so a second, different person must approve it.")
     if user in rec.approvals:

@@ -13,6 +13,11 @@ class VaultError(Exception):
     """Base class: ``str(error)`` is safe to show to a user."""
 
 
+def not_allowed(what: str) -> str:
+    """The one wording for someone outside VAULT_APPROVERS, whatever they tried."""
+    return f"Only people listed in VAULT_APPROVERS can {what}. Nothing changed."
+
+
 class ConfigError(VaultError):
     """A setting is missing or invalid; start-up stops (exit code 2)."""
 

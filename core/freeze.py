@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.catalogue import TableInfo
-from core.errors import VaultError
+from core.errors import VaultError, not_allowed
 from core.privileges import grantee, holds
 from core.state.freezes import Freeze, FreezeState
 
@@ -129,7 +129,7 @@ def server_read_only(conn: Connection) -> bool:
 
 def request_unfreeze(f: Freeze, user: str, *, authorised: bool) -> Freeze:
     if not authorised:
-        raise FreezeRefused("Only people listed in VAULT_APPROVERS can unfreeze. Nothing changed.")
+        raise FreezeRefused(not_allowed("unfreeze"))
     if f.state is FreezeState.UNFREEZING:
         raise FreezeRefused(
             f"<@{f.requester}> already asked to unfreeze {f.target}; it needs a second person "
@@ -147,9 +147,7 @@ def approve_unfreeze(f: Freeze, user: str, *, authorised: bool, required: int) -
     if f.state is not FreezeState.UNFREEZING:
         raise FreezeRefused("Nobody has asked to unfreeze this; nothing to approve.")
     if not authorised:
-        raise FreezeRefused(
-            "Only people listed in VAULT_APPROVERS can approve an unfreeze. Nothing changed."
-        )
+        raise FreezeRefused(not_allowed("approve an unfreeze"))
     if user == f.requester:
         raise FreezeRefused(
             "You asked for this unfreeze, so a second, different person must approve it."

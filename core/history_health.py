@@ -1,6 +1,6 @@
 """History health: the history window is the recovery window, so watch the window itself.
 
-Each check returns ``Finding``s keyed by condition; the caller remembers them
+Each check returns ``HealthFinding``s keyed by condition; the caller remembers them
 (``core.state.conditions``) so a condition alerts once when it starts and
 once when it clears, never once per poll. Conditions:
 
@@ -32,7 +32,7 @@ from core.timeutil import fmt_instant
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class HealthFinding:
     key: str
     active: bool
     detail: str  # the alert's sentence when active, what changed when cleared
@@ -59,7 +59,7 @@ def _span(delta: timedelta) -> str:
 
 def short_history(
     conn: Connection, tables: Iterable[TableInfo], *, now: datetime, minimum: timedelta
-) -> list[Finding]:
+) -> list[HealthFinding]:
     found = []
     for t in tables:
         start = first_version(conn, t)
@@ -67,7 +67,7 @@ def short_history(
             continue
         window = now - start
         found.append(
-            Finding(
+            HealthFinding(
                 f"short:{t.name}",
                 window < minimum,
                 f"The history of `{t.name}` reaches back only {_span(window)} (since "
@@ -78,7 +78,7 @@ def short_history(
     return found
 
 
-def versioning(catalogue: Catalogue, remembered: set[str]) -> list[Finding]:
+def versioning(catalogue: Catalogue, remembered: set[str]) -> list[HealthFinding]:
     """``remembered``: tables once seen versioned. A versioned table is recorded (inactive);
     a remembered one that is still there but unversioned is the condition."""
     found = []
@@ -87,7 +87,7 @@ def versioning(catalogue: Catalogue, remembered: set[str]) -> list[Finding]:
         if not versioned and t.name not in remembered:
             continue
         found.append(
-            Finding(
+            HealthFinding(
                 f"versioning:{t.name}",
                 not versioned,
                 f"`{t.name}` is no longer system-versioned (ALTER TABLE … DROP SYSTEM "
@@ -98,19 +98,19 @@ def versioning(catalogue: Catalogue, remembered: set[str]) -> list[Finding]:
     return found
 
 
-def server_settings(conn: Connection) -> list[Finding]:
+def server_settings(conn: Connection) -> list[HealthFinding]:
     stamp, alter = conn.execute(
         sa.text("SELECT @@GLOBAL.secure_timestamp, @@GLOBAL.system_versioning_alter_history")
     ).one()
     return [
-        Finding(
+        HealthFinding(
             "secure_timestamp",
             str(stamp).upper() == "NO",
             "The server runs with secure_timestamp = NO: any session can SET TIMESTAMP, so "
             "with system_versioning_insert_history a user with INSERT can forge history rows. "
             "Set secure_timestamp = YES (or SUPER) in the server's configuration.",
         ),
-        Finding(
+        HealthFinding(
             "alter_history",
             str(alter).upper() == "KEEP",
             "The server runs with system_versioning_alter_history = KEEP: an ALTER TABLE can "
@@ -119,7 +119,9 @@ def server_settings(conn: Connection) -> list[Finding]:
     ]
 
 
-def partitions(conn: Connection, schema: str, *, now: datetime, warn_at: float) -> list[Finding]:
+def partitions(
+    conn: Connection, schema: str, *, now: datetime, warn_at: float
+) -> list[HealthFinding]:
     rows = conn.execute(
         sa.select(
             _PARTITIONS.c.TABLE_NAME,
@@ -162,7 +164,7 @@ def partitions(conn: Connection, schema: str, *, now: datetime, warn_at: float) 
         else:
             continue
         found.append(
-            Finding(
+            HealthFinding(
                 f"partitions:{table}",
                 full >= warn_at,
                 f"`{table}` is partitioned BY SYSTEM_TIME and {what}; after that history "

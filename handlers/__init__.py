@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.deps import Deps
 from handlers import actions, commands
+from usecases.context import Context
 
 
-def register(app: App, deps: Deps) -> None:
+def register(app: App, deps: Context) -> None:
     commands.register(app, deps)
     actions.register(app, deps)

@@ -34,10 +34,12 @@ MAX_SECTION_TEXT = 3000
 
 @dataclass(frozen=True)
 class Message:
-    """A Slack message: plain-text fallback plus blocks."""
+    """A Slack message: plain-text fallback plus blocks (and, where the terminal shows the
+    same answer, its plain rendering)."""
 
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
+    plain: str = ""
 
     def as_kwargs(self) -> dict[str, Any]:
         if not self.blocks:

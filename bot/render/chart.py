@@ -13,20 +13,23 @@ def timeline_png(
     restore_point: datetime,
 ) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import DateFormatter
+    from matplotlib.dates import DateFormatter, date2num
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(8, 3.2), dpi=110)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    times = [t.replace(tzinfo=None) for t, _ in points]
+    times = [date2num(t.replace(tzinfo=None)) for t, _ in points]
     counts = [c for _, c in points]
     axes.step(times, counts, where="post", color="#1d3557", linewidth=1.8, label="rows")
     axes.axvline(
-        damage.replace(tzinfo=None), color="#e63946", linewidth=1.5, label="damaging statement"
+        date2num(damage.replace(tzinfo=None)),
+        color="#e63946",
+        linewidth=1.5,
+        label="damaging statement",
     )
     axes.axvline(
-        restore_point.replace(tzinfo=None),
+        date2num(restore_point.replace(tzinfo=None)),
         color="#2a9d8f",
         linestyle="--",
         linewidth=1.2,

@@ -48,7 +48,7 @@ def finder_message(finding: Finding, finding_id: str | None = None) -> Message:
         f"Restore point for {finding.table}: {fmt_instant(finding.restore_point)} "
         f"({finding.confidence})"
     )
-    return Message(text=fallback, blocks=blocks)
+    return Message(text=fallback, blocks=blocks, plain=finder_text(finding, plain=True))
 
 
 def searching_message(table: str) -> Message:

@@ -6,7 +6,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.render import MAX_SECTION_TEXT, Message, escape_mrkdwn
 from bot.render.alert import clip
-from core.history_health import Finding
+from core.history_health import HealthFinding
 
 _CLEARED = {
     "short": "the history of `{t}` now reaches back far enough",
@@ -17,7 +17,7 @@ _CLEARED = {
 }
 
 
-def health_message(finding: Finding) -> Message:
+def health_message(finding: HealthFinding) -> Message:
     kind, _, table = finding.key.partition(":")
     if finding.active:
         text = f":warning: *History health:* {escape_mrkdwn(finding.detail)}"

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core.approvals import PlanRecord, PlanState
+from core.history import ChangeEvent, event_from_json, event_to_json
 from core.plan import RestorePlan
 from core.state.common import Notification, enqueue_in, new_id, utcnow
 from core.state.conditions import Conditions
@@ -79,6 +80,18 @@ class Incident:
     summary: dict[str, Any]
     channel: str | None
     root_ts: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRecord:
+    """What ``/vault find`` named: the restore point and the damage a preview undoes."""
+
+    id: str
+    source: str
+    table: str
+    restore_point: datetime
+    damage: tuple[ChangeEvent, ...]
+    incident_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -559,10 +572,12 @@ class StateStore:
         source: str,
         table: str,
         restore_point: datetime,
-        damage: list[dict[str, Any]],
+        damage: Sequence[ChangeEvent],
         incident_id: str | None,
         actor: str = "flightvault",
     ) -> str:
+        """Keep what the finder found, so *Preview restore* plans exactly that damage; the
+        finding and its audit line commit together."""
         finding_id = new_id()
         with self.engine.begin() as conn:
             conn.execute(
@@ -571,7 +586,7 @@ class StateStore:
                     source=source,
                     table_name=table,
                     restore_point=restore_point,
-                    damage=damage,
+                    damage=[event_to_json(e) for e in damage],
                     incident_id=incident_id,
                     created_at=utcnow(),
                 )
@@ -586,10 +601,19 @@ class StateStore:
                 )
         return finding_id
 
-    def finding(self, finding_id: str) -> dict[str, Any] | None:
+    def finding(self, finding_id: str) -> FindingRecord | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(findings).where(findings.c.id == finding_id)).first()
-            return dict(row._mapping) if row else None
+        if row is None:
+            return None
+        return FindingRecord(
+            id=row.id,
+            source=row.source,
+            table=row.table_name,
+            restore_point=row.restore_point,
+            damage=tuple(event_from_json(e) for e in row.damage),
+            incident_id=row.incident_id,
+        )
 
     # ------------------------------------------------------------------ plans
     def save_plan(self, rec: PlanRecord) -> None:

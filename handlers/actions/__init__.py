@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.deps import Deps
 from bot.ids import Action, View
 from handlers.actions import confirm, freeze, incident, restore, travel
+from usecases.context import Context
 
 
-def register(app: App, deps: Deps) -> None:
+def register(app: App, deps: Context) -> None:
     app.action(Action.FIND_RESTORE_POINT.value)(incident.on_find_restore_point(deps))
     app.action(Action.SHOW_FULL_DIFF.value)(incident.on_show_full_diff(deps))
     app.action(Action.TRAVEL_PREVIOUS.value)(travel.step(deps, forward=False))

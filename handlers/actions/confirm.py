@@ -16,19 +16,20 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot import restore_flow
-from bot.deps import Deps
 from bot.errors import log_unexpected, unexpected_sentence
 from bot.render.confirm import CONFIRM_BLOCK, CONFIRM_INPUT, confirm_modal
 from core.approvals import PlanRecord
 from core.errors import VaultError
 from handlers.actions.payload import button_value
+from handlers.authz import approver
 from handlers.reporting import Work, hand_off, reported
+from usecases.context import Context
 
 log = logging.getLogger(__name__)
 Listener = Callable[..., None]
 
 
-def on_approve(deps: Deps, one_click: Work) -> Listener:
+def on_approve(deps: Context, one_click: Work) -> Listener:
     """``one_click`` approves plans small enough to approve with the button alone.
 
     The ack comes first: looking the plan up waits on the state store, which
@@ -42,14 +43,15 @@ def on_approve(deps: Deps, one_click: Work) -> Listener:
             if rec is None or not restore_flow.needs_typing(deps, rec):
                 hand_off(deps.workers, respond, "handling approve", one_click, body, client)
                 return
-            restore_flow.check_approval(deps, client, rec, body["user"]["id"])
+            user = body["user"]["id"]
+            restore_flow.check_approval(rec, user, authorised=approver(deps, client, user))
             modal = confirm_modal(rec, deps.settings.vault_confirm_rows)
             client.views_open(trigger_id=body["trigger_id"], view=modal)
 
     return listener
 
 
-def on_submit(deps: Deps) -> Listener:
+def on_submit(deps: Context) -> Listener:
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, view: dict[str, Any]) -> None:
         rec = deps.store.plan(str(view.get("private_metadata", ""))[:64])
         values = view.get("state", {}).get("values", {})
@@ -69,11 +71,14 @@ def on_submit(deps: Deps) -> Listener:
     return listener
 
 
-def _approve(deps: Deps, client: WebClient, rec: PlanRecord, user: str) -> None:
+def _approve(deps: Context, client: WebClient, rec: PlanRecord, user: str) -> None:
     """After the dialog closed there is no response_url: refusals come back as an ephemeral
     message beside the preview."""
     try:
-        restore_flow.decide(deps, client, "approve", rec.id, user, confirmed=True)
+        authorised = approver(deps, client, user)
+        restore_flow.decide(
+            deps, client, "approve", rec.id, user, authorised=authorised, confirmed=True
+        )
         return
     except VaultError as exc:
         sentence = str(exc)

@@ -8,15 +8,19 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot import freeze_flow
-from bot.deps import Deps
 from handlers.actions.payload import button_value
+from handlers.authz import approver
 from handlers.reporting import after_ack
+from usecases.context import Context
 
 
-def on_unfreeze(deps: Deps, action: str) -> Callable[..., None]:
+def on_unfreeze(deps: Context, action: str) -> Callable[..., None]:
     def work(body: dict[str, Any], client: WebClient) -> None:
         message = {"channel": body["channel"]["id"], "ts": body["container"]["message_ts"]}
         value = button_value(body)
-        freeze_flow.decide_unfreeze(deps, client, action, value, body["user"]["id"], message)
+        user = body["user"]["id"]
+        freeze_flow.decide_unfreeze(
+            deps, client, action, value, user, message, authorised=approver(deps, client, user)
+        )
 
     return after_ack(deps.workers, f"handling unfreeze {action}", work)

@@ -8,10 +8,11 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot import restore_flow
-from bot.deps import Deps
 from core.errors import InvalidInput
 from handlers.actions.payload import button_value
+from handlers.authz import approver
 from handlers.reporting import Work, after_ack
+from usecases.context import Context
 
 Listener = Callable[..., None]
 
@@ -23,7 +24,7 @@ def _thread(body: dict[str, Any]) -> dict[str, str]:
     return {"channel": body["channel"]["id"], "thread_ts": root}
 
 
-def on_preview(deps: Deps) -> Listener:
+def on_preview(deps: Context) -> Listener:
     def work(body: dict[str, Any], client: WebClient) -> None:
         user = body["user"]["id"]
         restore_flow.preview_finding(deps, client, button_value(body), user, _thread(body))
@@ -31,7 +32,7 @@ def on_preview(deps: Deps) -> Listener:
     return after_ack(deps.workers, "previewing a restore", work)
 
 
-def on_preview_to_here(deps: Deps) -> Listener:
+def on_preview_to_here(deps: Context) -> Listener:
     def work(body: dict[str, Any], client: WebClient) -> None:
         saved = deps.store.view(button_value(body))
         if saved is None:
@@ -44,18 +45,20 @@ def on_preview_to_here(deps: Deps) -> Listener:
     return after_ack(deps.workers, "previewing a restore to an instant", work)
 
 
-def decision(deps: Deps, action: str) -> Work:
+def decision(deps: Context, action: str) -> Work:
     def work(body: dict[str, Any], client: WebClient) -> None:
-        restore_flow.decide(deps, client, action, button_value(body), body["user"]["id"])
+        user = body["user"]["id"]
+        authorised = approver(deps, client, user)
+        restore_flow.decide(deps, client, action, button_value(body), user, authorised=authorised)
 
     return work
 
 
-def on_decision(deps: Deps, action: str) -> Listener:
+def on_decision(deps: Context, action: str) -> Listener:
     return after_ack(deps.workers, f"handling {action}", decision(deps, action))
 
 
-def on_undo(deps: Deps) -> Listener:
+def on_undo(deps: Context) -> Listener:
     def work(body: dict[str, Any], client: WebClient) -> None:
         restore_flow.preview_undo(deps, client, button_value(body), body["user"]["id"])
 

@@ -7,16 +7,16 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.deps import Deps
 from bot.render.timetravel import timetravel_message
 from core.catalogue import load_catalogue
 from core.errors import InvalidInput
 from core.timetravel import travel
 from handlers.actions.payload import button_value
 from handlers.reporting import after_ack
+from usecases.context import Context
 
 
-def step(deps: Deps, *, forward: bool) -> Callable[..., None]:
+def step(deps: Context, *, forward: bool) -> Callable[..., None]:
     return after_ack(
         deps.workers,
         "stepping through time",
@@ -24,7 +24,7 @@ def step(deps: Deps, *, forward: bool) -> Callable[..., None]:
     )
 
 
-def _step(deps: Deps, body: dict[str, Any], client: WebClient, forward: bool) -> None:
+def _step(deps: Context, body: dict[str, Any], client: WebClient, forward: bool) -> None:
     saved = deps.store.view(button_value(body))
     if saved is None:
         raise InvalidInput("That time-travel view has expired; run `/vault at` again.")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.commands import SLASH_COMMAND
-from bot.deps import Deps
 from handlers.commands import vault
+from usecases.context import Context
 
 
-def register(app: App, deps: Deps) -> None:
+def register(app: App, deps: Context) -> None:
     app.command(SLASH_COMMAND)(vault.make_listener(deps))

@@ -8,17 +8,17 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.commands import parse_at
-from bot.deps import Deps
 from bot.render.timetravel import timetravel_message
 from core.timetravel import travel
 from handlers.commands.common import accept, destination
 from handlers.reporting import run_reported
+from usecases.context import Context
 
 
 def handle(
     *,
     ack: Ack,
-    deps: Deps,
+    deps: Context,
     args: list[str],
     command: dict[str, Any],
     respond: Respond,

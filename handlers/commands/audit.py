@@ -6,11 +6,11 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from bot.deps import Deps
 from bot.render.restore import audit_message
+from usecases.context import Context
 
 
-def handle(*, ack: Ack, deps: Deps, args: list[str], **_: Any) -> None:
+def handle(*, ack: Ack, deps: Context, args: list[str], **_: Any) -> None:
     incident_id = args[0][:64] if args else None
     scope = f"incident `{incident_id[:8]}`" if incident_id else "recent actions"
     if incident_id and deps.store.incident(incident_id) is None:

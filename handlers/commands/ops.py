@@ -7,26 +7,23 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.authz import is_authorised
-from bot.deps import Deps
 from bot.render.status import status_message
 from core.catalogue import load_catalogue
 from core.errors import VaultError
 from core.finder import first_version
 from core.state.store import IncidentStatus
 from handlers.reporting import run_reported
+from usecases.context import Context
 
-NOT_ALLOWED = "Only people listed in VAULT_APPROVERS can {what}. Nothing changed."
 
-
-def status(*, ack: Ack, deps: Deps, respond: Respond, **_: Any) -> None:
+def status(*, ack: Ack, deps: Context, respond: Respond, **_: Any) -> None:
     ack(response_type="ephemeral", text="Gathering FlightVault's status…")
     deps.workers.submit(
         run_reported, respond, "reporting status", _status, deps, respond, replace=True
     )
 
 
-def _status(deps: Deps, respond: Respond) -> None:
+def _status(deps: Context, respond: Respond) -> None:
     skipped = deps.store.unwatched_tables(source=deps.source)
     with deps.engine.connect() as conn:
         catalogue = load_catalogue(conn)
@@ -45,7 +42,13 @@ def _status(deps: Deps, respond: Respond) -> None:
 
 
 def dismiss(
-    *, ack: Ack, deps: Deps, args: list[str], command: dict[str, Any], client: WebClient, **_: Any
+    *,
+    ack: Ack,
+    deps: Context,
+    args: list[str],
+    command: dict[str, Any],
+    client: WebClient,
+    **_: Any,
 ) -> None:
     user = command["user_id"]
     incident = deps.store.incident_by_prefix(args[0][:32]) if args else None
@@ -54,9 +57,6 @@ def dismiss(
             response_type="ephemeral",
             text="Name an open incident by the ID in its alert: `/vault dismiss 240475df`.",
         )
-        return
-    if not is_authorised(client, user, deps.settings.vault_approvers):
-        ack(response_type="ephemeral", text=NOT_ALLOWED.format(what="dismiss an incident"))
         return
     if incident.status is not IncidentStatus.OPEN:
         ack(
@@ -79,7 +79,7 @@ def watching(watch: bool) -> Any:
     def handle(
         *,
         ack: Ack,
-        deps: Deps,
+        deps: Context,
         args: list[str],
         command: dict[str, Any],
         client: WebClient,
@@ -89,9 +89,6 @@ def watching(watch: bool) -> Any:
         user = command["user_id"]
         if not args:
             ack(response_type="ephemeral", text=f"Name a table: `/vault {verb} airports`.")
-            return
-        if not is_authorised(client, user, deps.settings.vault_approvers):
-            ack(response_type="ephemeral", text=NOT_ALLOWED.format(what=f"{verb} tables"))
             return
         try:
             with deps.engine.connect() as conn:

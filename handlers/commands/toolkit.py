@@ -10,10 +10,11 @@ from slack_sdk import WebClient
 
 from bot import drill_flow, freeze_flow
 from bot.commands import parse_drill
-from bot.deps import Deps
 from bot.report import build_report, pick_incident
+from handlers.authz import approver
 from handlers.commands.common import accept, destination
 from handlers.reporting import run_reported
+from usecases.context import Context
 
 
 def _one_target(ack: Ack, args: list[str], verb: str) -> str | None:
@@ -29,7 +30,7 @@ def _one_target(ack: Ack, args: list[str], verb: str) -> str | None:
 def freeze(
     *,
     ack: Ack,
-    deps: Deps,
+    deps: Context,
     args: list[str],
     command: dict[str, Any],
     respond: Respond,
@@ -52,7 +53,7 @@ def freeze(
 def unfreeze(
     *,
     ack: Ack,
-    deps: Deps,
+    deps: Context,
     args: list[str],
     command: dict[str, Any],
     respond: Respond,
@@ -66,7 +67,10 @@ def unfreeze(
 
     def work() -> None:
         where = {"channel": command["channel_id"]}
-        asked = freeze_flow.request_unfreeze(deps, client, word, command["user_id"], where)
+        user = command["user_id"]
+        asked = freeze_flow.request_unfreeze(
+            deps, client, word, user, where, authorised=approver(deps, client, user)
+        )
         respond(
             replace_original=True,
             text=f"Asked to unfreeze {asked.target}; a second approver must approve it.",
@@ -78,7 +82,7 @@ def unfreeze(
 def drill(
     *,
     ack: Ack,
-    deps: Deps,
+    deps: Context,
     args: list[str],
     command: dict[str, Any],
     respond: Respond,
@@ -104,7 +108,7 @@ def drill(
 def report(
     *,
     ack: Ack,
-    deps: Deps,
+    deps: Context,
     args: list[str],
     command: dict[str, Any],
     respond: Respond,

@@ -9,15 +9,16 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.commands import split_command
-from bot.deps import Deps
 from bot.render.help import help_message, unknown_subcommand
-from core.errors import VaultError
+from core.errors import VaultError, not_allowed
+from handlers.authz import APPROVERS_ONLY, is_authorised
 from handlers.commands import at, audit, find, ops, toolkit
+from usecases.context import Context
 
 Route = Callable[..., None]
 
 
-def make_listener(deps: Deps) -> Callable[..., None]:
+def make_listener(deps: Context) -> Callable[..., None]:
     schema = deps.engine.url.database or ""
 
     def show_help(ack: Ack, **_: Any) -> None:
@@ -47,6 +48,11 @@ def make_listener(deps: Deps) -> Callable[..., None]:
         route = routes.get(name)
         if route is None:
             ack(response_type="ephemeral", **unknown_subcommand(name).as_kwargs())
+            return
+        what = APPROVERS_ONLY.get(name)
+        approvers = deps.settings.vault_approvers
+        if what is not None and not is_authorised(client, command["user_id"], approvers):
+            ack(response_type="ephemeral", text=not_allowed(what))
             return
         route(ack=ack, deps=deps, args=args, command=command, respond=respond, client=client)
 

@@ -76,7 +76,9 @@ def test_a_forged_approve_click_cannot_skip_the_dialog(database_url: str, engine
         request(bot, plan_id)
         deps = bot.runtime.deps
         try:
-            restore_flow.decide(deps, bot.app.client, "approve", plan_id, "U0BOB")
+            restore_flow.decide(
+                deps, bot.app.client, "approve", plan_id, "U0BOB", authorised=lambda: True
+            )
         except Refused as exc:
             assert "VAULT_CONFIRM_ROWS" in str(exc)
         else:

@@ -1,8 +1,9 @@
-"""What handlers need, built once by the entry point and passed down."""
+"""What every use case works over, built once by the entry point and passed down."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,9 +16,13 @@ from core.catalogue import Catalogue, load_catalogue
 from core.db import describe_url
 from core.state.store import StateStore
 
+Authorised = Callable[[], bool]  # is the person acting an approver? asked only when it matters
+
 
 @dataclass(frozen=True)
-class Deps:
+class Context:
+    """The watched database, the state store, settings and policy, and shared workers."""
+
     settings: Settings
     engine: Engine
     store: StateStore
@@ -38,7 +43,8 @@ class Deps:
             with self.engine.connect() as conn:
                 cached = load_catalogue(conn)
             self._catalogue[:] = [cached, time.monotonic()]
-        return cached  # type: ignore[no-any-return]
+        assert isinstance(cached, Catalogue)
+        return cached
 
     @property
     def source(self) -> str:

@@ -1,0 +1,53 @@
+"""The use cases' port, spoken over Slack's Web API and the interaction's response URL."""
+
+from __future__ import annotations
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+
+from bot.render import Message
+from usecases.port import Posted, Thread, Upload
+
+
+class SlackPort:
+    """``slash=True``: the person already sees an ephemeral "working" note (the command's
+    ack), which the answer deletes and a failure's sentence replaces."""
+
+    def __init__(self, client: WebClient, respond: Respond | None, *, slash: bool = False):
+        self.client, self.respond, self.slash = client, respond, slash
+
+    def post(self, thread: Thread, message: Message) -> Posted:
+        posted = self.client.chat_postMessage(**thread.kwargs(), **message.as_kwargs())
+        return Posted(posted["channel"], posted["ts"])
+
+    def update(self, posted: Posted, message: Message) -> None:
+        self.client.chat_update(channel=posted.channel, ts=posted.ts, **message.as_kwargs())
+
+    def tell(self, message: Message) -> None:
+        assert self.respond is not None, "a private answer needs the interaction's response URL"
+        self.respond(response_type="ephemeral", replace_original=self.slash, **message.as_kwargs())
+
+    def working(self, thread: Thread, message: Message) -> Posted | None:
+        return None if self.slash else self.post(thread, message)
+
+    def finish(self, thread: Thread, note: Posted | None, message: Message) -> Posted:
+        if note is not None:
+            self.update(note, message)
+            return note
+        posted = self.post(thread, message)
+        if self.slash and self.respond is not None:
+            self.respond(delete_original=True)
+        return posted
+
+    def abandon(self, note: Posted | None) -> None:
+        if note is not None:
+            self.client.chat_delete(channel=note.channel, ts=note.ts)
+
+    def upload(self, thread: Thread, upload: Upload) -> None:
+        self.client.files_upload_v2(
+            channel=thread.channel,
+            thread_ts=thread.ts,
+            content=upload.content,
+            filename=upload.filename,
+            title=upload.title,
+        )
