@@ -26,17 +26,17 @@ from core.errors import ConfigError, VaultError
 from usecases.port import Posted, Thread, Upload
 
 if TYPE_CHECKING:
-    from bot.render import Message
     from usecases.context import Context
+    from usecases.render import Message
 
 log = logging.getLogger("flightvault")
 ERROR_LOG = Path(tempfile.gettempdir()) / "flightvault-errors.log"
 
 
 def _doctor(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.render.doctor import render_doctor
     from core.db import check_reachable, make_engine
     from core.doctor import run_doctor
+    from usecases.render.doctor import render_doctor
 
     engine = make_engine(settings.database_url())
     try:
@@ -129,6 +129,9 @@ class Terminal:
     def upload(self, thread: Thread, upload: Upload) -> None:
         return None
 
+    def flush(self) -> None:
+        return None
+
 
 @contextmanager
 def _context(settings: Settings) -> Iterator[Context]:
@@ -168,9 +171,9 @@ def _find(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.report import build_report, pick_incident
     from core.db import check_reachable, describe_url, make_engine
     from core.state.store import StateStore
+    from usecases.report import build_report, pick_incident
 
     url = settings.database_url()
     store = StateStore.from_url(settings.vault_state_url)

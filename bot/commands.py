@@ -128,8 +128,8 @@ def parse_find(words: Sequence[str], *, now: datetime) -> FindRequest:
     if "since" in options:
         since = _since(" ".join(options["since"]), now)
     before = parse_instant(" ".join(options["before"]), now=now) if "before" in options else None
-    for label, value in (("since", since), ("before", before)):
-        if value is not None and value > now:
+    for label, instant in (("since", since), ("before", before)):
+        if instant is not None and instant > now:
             raise InvalidInput(f"`{label}` is in the future; the history ends now.")
     check = " ".join(options["check"]) if "check" in options else None
     return FindRequest(words[0], since, before, check)

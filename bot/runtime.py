@@ -10,17 +10,18 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.app import create_app
-from bot.delivery import Deliverer
-from bot.drill_flow import scheduled_drills
-from bot.health_watch import check_history_health
-from bot.reminders import run_due_jobs
-from bot.restore_flow import sweep_interrupted
 from bot.scheduler import JOBS_EVERY, SWEEP_EVERY, Chore, WatchLoop
 from bot.settings import Settings
 from core.db import make_engine
 from core.state.store import StateStore
 from core.watcher import Watcher
+from handlers.delivery import Deliverer
+from handlers.slack_port import SlackPort
 from usecases.context import Context
+from usecases.drill import scheduled_drills
+from usecases.health_watch import check_history_health
+from usecases.reminders import run_due_jobs
+from usecases.restore import sweep_interrupted
 
 
 @dataclass
@@ -47,16 +48,17 @@ class Runtime:
 def leader_chores(deps: Context, client: WebClient) -> list[Chore]:
     """What only the watcher lease holder does, besides watching."""
     settings = deps.settings
+    out = SlackPort.of(deps, client)
     chores = [
-        Chore("sweep", SWEEP_EVERY, lambda: sweep_interrupted(deps, client)),
-        Chore("jobs", JOBS_EVERY, lambda: run_due_jobs(deps, client)),
+        Chore("sweep", SWEEP_EVERY, lambda: sweep_interrupted(deps, out)),
+        Chore("jobs", JOBS_EVERY, lambda: run_due_jobs(deps, out)),
     ]
     if settings.vault_health_interval:
         chores.append(
             Chore(
                 "history health",
                 settings.vault_health_interval,
-                lambda: check_history_health(deps, client),
+                lambda: check_history_health(deps, out),
                 background=True,
             )
         )
@@ -65,7 +67,7 @@ def leader_chores(deps: Context, client: WebClient) -> list[Chore]:
             Chore(
                 "drill",
                 settings.vault_drill_interval,
-                lambda: scheduled_drills(deps, client),
+                lambda: scheduled_drills(deps, out),
                 background=True,
                 next_at=time.monotonic() + settings.vault_drill_interval,
             )

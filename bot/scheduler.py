@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.delivery import Deliverer
 from bot.errors import log_unexpected
 from bot.metrics import Metrics
 from core.state.store import StateStore
 from core.watcher import PollReport, Watcher
+from handlers.delivery import Deliverer
 
 log = logging.getLogger(__name__)
 LEASE = "watcher"

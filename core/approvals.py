@@ -15,6 +15,7 @@ from typing import Any
 
 from core.errors import VaultError, not_allowed
 from core.plan import RestorePlan
+from core.thread import Thread
 from core.timeutil import fmt_instant
 
 
@@ -56,6 +57,16 @@ class PlanRecord:
     undo_of: str | None
     created_at: datetime
     expires_at: datetime
+
+    @property
+    def thread(self) -> Thread:
+        """Where the preview was posted (a thread, or the channel itself)."""
+        return Thread(self.channel or "", self.thread_ts)
+
+    @property
+    def incident_thread(self) -> Thread:
+        """Where its follow-ups go: the preview's thread, or one under the preview."""
+        return Thread(self.channel or "", self.thread_ts or self.ts)
 
 
 def _closed(rec: PlanRecord) -> Refused:

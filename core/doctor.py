@@ -1,6 +1,6 @@
 """``flightvault doctor``: is this database ready to be watched, and what would help.
 
-The report is data; ``bot.render.doctor`` turns it into text. Problems that
+The report is data; ``usecases.render.doctor`` turns it into text. Problems that
 make watching impossible (no connection, missing privileges) raise; problems
 that make it weaker (no index, forgeable history) become advice.
 """

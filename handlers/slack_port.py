@@ -2,26 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from slack_bolt import Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.render import Message
-from usecases.port import Posted, Thread, Upload
+from handlers.delivery import deliver_now
+from usecases.context import Context
+from usecases.port import Posted, Thread, Undelivered, Upload
+from usecases.render import Message
+
+
+@contextmanager
+def _delivered() -> Iterator[None]:
+    try:
+        yield
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        raise Undelivered(str(exc)) from exc
 
 
 class SlackPort:
     """``slash=True``: the person already sees an ephemeral "working" note (the command's
     ack), which the answer deletes and a failure's sentence replaces."""
 
-    def __init__(self, client: WebClient, respond: Respond | None, *, slash: bool = False):
+    def __init__(
+        self,
+        client: WebClient,
+        respond: Respond | None = None,
+        *,
+        slash: bool = False,
+        deliver: Callable[[], object] | None = None,
+    ) -> None:
         self.client, self.respond, self.slash = client, respond, slash
+        self.deliver = deliver
+
+    @classmethod
+    def of(
+        cls, ctx: Context, client: WebClient, respond: Respond | None = None, *, slash: bool = False
+    ) -> SlackPort:
+        return cls(client, respond, slash=slash, deliver=lambda: deliver_now(ctx, client))
 
     def post(self, thread: Thread, message: Message) -> Posted:
-        posted = self.client.chat_postMessage(**thread.kwargs(), **message.as_kwargs())
+        with _delivered():
+            posted = self.client.chat_postMessage(
+                channel=thread.channel, thread_ts=thread.ts, **message.as_kwargs()
+            )
         return Posted(posted["channel"], posted["ts"])
 
     def update(self, posted: Posted, message: Message) -> None:
-        self.client.chat_update(channel=posted.channel, ts=posted.ts, **message.as_kwargs())
+        with _delivered():
+            self.client.chat_update(channel=posted.channel, ts=posted.ts, **message.as_kwargs())
 
     def tell(self, message: Message) -> None:
         assert self.respond is not None, "a private answer needs the interaction's response URL"
@@ -41,13 +73,19 @@ class SlackPort:
 
     def abandon(self, note: Posted | None) -> None:
         if note is not None:
-            self.client.chat_delete(channel=note.channel, ts=note.ts)
+            with _delivered():
+                self.client.chat_delete(channel=note.channel, ts=note.ts)
 
     def upload(self, thread: Thread, upload: Upload) -> None:
-        self.client.files_upload_v2(
-            channel=thread.channel,
-            thread_ts=thread.ts,
-            content=upload.content,
-            filename=upload.filename,
-            title=upload.title,
-        )
+        with _delivered():
+            self.client.files_upload_v2(
+                channel=thread.channel,
+                thread_ts=thread.ts,
+                content=upload.content,
+                filename=upload.filename,
+                title=upload.title,
+            )
+
+    def flush(self) -> None:
+        if self.deliver is not None:
+            self.deliver()

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.render.chart import timeline_png
-from bot.render.finder import finder_message, searching_message
 from core.catalogue import load_catalogue
 from core.errors import VaultError
 from core.finder import DEFAULT_WINDOW, Finding, find_restore_point
@@ -15,6 +13,8 @@ from core.timeline import row_count_timeline
 from core.timeutil import ONE_MICROSECOND
 from usecases.context import Context
 from usecases.port import Port, Thread, Upload
+from usecases.render.chart import timeline_png
+from usecases.render.finder import finder_message, searching_message
 
 
 @dataclass(frozen=True, slots=True)

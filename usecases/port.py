@@ -10,19 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.render import Message
+from core.thread import Thread
+from usecases.render import Message
+
+__all__ = ["Port", "Posted", "Thread", "Undelivered", "Upload"]
 
 
-@dataclass(frozen=True, slots=True)
-class Thread:
-    """A channel, and the root message of the thread in it (None: the channel itself)."""
-
-    channel: str
-    ts: str | None = None
-
-    def kwargs(self) -> dict[str, str]:
-        """``channel`` and ``thread_ts`` as ``chat.postMessage`` takes them."""
-        return {"channel": self.channel, **({"thread_ts": self.ts} if self.ts else {})}
+class Undelivered(Exception):
+    """The port could not say it now (Slack down, message deleted); best-effort callers
+    carry on, the state store keeps the truth."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +57,6 @@ class Port(Protocol):
 
     def upload(self, thread: Thread, upload: Upload) -> None:
         """A file (a picture, an export) in ``thread``."""
+
+    def flush(self) -> None:
+        """Deliver what the use case queued in the outbox now, not at the next tick."""

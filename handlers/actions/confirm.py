@@ -15,15 +15,16 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot import restore_flow
 from bot.errors import log_unexpected, unexpected_sentence
-from bot.render.confirm import CONFIRM_BLOCK, CONFIRM_INPUT, confirm_modal
 from core.approvals import PlanRecord
 from core.errors import VaultError
 from handlers.actions.payload import button_value
 from handlers.authz import approver
 from handlers.reporting import Work, hand_off, reported
+from handlers.slack_port import SlackPort
+from usecases import restore as restore_flow
 from usecases.context import Context
+from usecases.render.confirm import CONFIRM_BLOCK, CONFIRM_INPUT, confirm_modal
 
 log = logging.getLogger(__name__)
 Listener = Callable[..., None]
@@ -76,8 +77,9 @@ def _approve(deps: Context, client: WebClient, rec: PlanRecord, user: str) -> No
     message beside the preview."""
     try:
         authorised = approver(deps, client, user)
+        out = SlackPort.of(deps, client)
         restore_flow.decide(
-            deps, client, "approve", rec.id, user, authorised=authorised, confirmed=True
+            deps, out, "approve", rec.id, user, authorised=authorised, confirmed=True
         )
         return
     except VaultError as exc:

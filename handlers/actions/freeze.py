@@ -7,20 +7,28 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot import freeze_flow
 from handlers.actions.payload import button_value
 from handlers.authz import approver
 from handlers.reporting import after_ack
+from handlers.slack_port import SlackPort
+from usecases import freeze as freeze_flow
 from usecases.context import Context
+from usecases.port import Posted
 
 
 def on_unfreeze(deps: Context, action: str) -> Callable[..., None]:
     def work(body: dict[str, Any], client: WebClient) -> None:
-        message = {"channel": body["channel"]["id"], "ts": body["container"]["message_ts"]}
+        message = Posted(body["channel"]["id"], body["container"]["message_ts"])
         value = button_value(body)
         user = body["user"]["id"]
         freeze_flow.decide_unfreeze(
-            deps, client, action, value, user, message, authorised=approver(deps, client, user)
+            deps,
+            SlackPort.of(deps, client),
+            action,
+            value,
+            user,
+            message,
+            authorised=approver(deps, client, user),
         )
 
     return after_ack(deps.workers, f"handling unfreeze {action}", work)

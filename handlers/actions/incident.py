@@ -8,8 +8,6 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.render.alert import full_diff_message
-from bot.render.csv_export import write_row_changes
 from core.catalogue import load_catalogue
 from core.errors import InvalidInput
 from core.incident_rows import incident_rows, incident_tables
@@ -19,6 +17,8 @@ from handlers.reporting import after_ack
 from handlers.slack_port import SlackPort
 from usecases import find, threads
 from usecases.context import Context
+from usecases.render.alert import full_diff_message
+from usecases.render.csv_export import write_row_changes
 
 Listener = Callable[..., None]
 

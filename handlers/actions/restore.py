@@ -7,27 +7,31 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot import restore_flow
 from core.errors import InvalidInput
 from handlers.actions.payload import button_value
 from handlers.authz import approver
 from handlers.reporting import Work, after_ack
+from handlers.slack_port import SlackPort
+from usecases import restore as restore_flow
 from usecases.context import Context
+from usecases.port import Thread
 
 Listener = Callable[..., None]
 
 
-def _thread(body: dict[str, Any]) -> dict[str, str]:
+def _thread(body: dict[str, Any]) -> Thread:
     """Answer in the thread of the clicked message (or start one under it)."""
     message = body.get("message") or {}
     root = message.get("thread_ts") or body["container"]["message_ts"]
-    return {"channel": body["channel"]["id"], "thread_ts": root}
+    return Thread(body["channel"]["id"], root)
 
 
 def on_preview(deps: Context) -> Listener:
     def work(body: dict[str, Any], client: WebClient) -> None:
         user = body["user"]["id"]
-        restore_flow.preview_finding(deps, client, button_value(body), user, _thread(body))
+        restore_flow.preview_finding(
+            deps, SlackPort.of(deps, client), button_value(body), user, _thread(body)
+        )
 
     return after_ack(deps.workers, "previewing a restore", work)
 
@@ -39,7 +43,7 @@ def on_preview_to_here(deps: Context) -> Listener:
             raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
         table, instant = saved
         restore_flow.preview_to_instant(
-            deps, client, table, instant, body["user"]["id"], _thread(body)
+            deps, SlackPort.of(deps, client), table, instant, body["user"]["id"], _thread(body)
         )
 
     return after_ack(deps.workers, "previewing a restore to an instant", work)
@@ -49,7 +53,8 @@ def decision(deps: Context, action: str) -> Work:
     def work(body: dict[str, Any], client: WebClient) -> None:
         user = body["user"]["id"]
         authorised = approver(deps, client, user)
-        restore_flow.decide(deps, client, action, button_value(body), user, authorised=authorised)
+        out = SlackPort.of(deps, client)
+        restore_flow.decide(deps, out, action, button_value(body), user, authorised=authorised)
 
     return work
 
@@ -60,6 +65,8 @@ def on_decision(deps: Context, action: str) -> Listener:
 
 def on_undo(deps: Context) -> Listener:
     def work(body: dict[str, Any], client: WebClient) -> None:
-        restore_flow.preview_undo(deps, client, button_value(body), body["user"]["id"])
+        restore_flow.preview_undo(
+            deps, SlackPort.of(deps, client), button_value(body), body["user"]["id"]
+        )
 
     return after_ack(deps.workers, "previewing an undo", work)

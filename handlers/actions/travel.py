@@ -7,13 +7,13 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.render.timetravel import timetravel_message
 from core.catalogue import load_catalogue
 from core.errors import InvalidInput
 from core.timetravel import travel
 from handlers.actions.payload import button_value
 from handlers.reporting import after_ack
 from usecases.context import Context
+from usecases.render.timetravel import timetravel_message
 
 
 def step(deps: Context, *, forward: bool) -> Callable[..., None]:

@@ -8,11 +8,11 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.commands import parse_at
-from bot.render.timetravel import timetravel_message
 from core.timetravel import travel
 from handlers.commands.common import accept, destination
 from handlers.reporting import run_reported
 from usecases.context import Context
+from usecases.render.timetravel import timetravel_message
 
 
 def handle(

@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from bot.render.restore import audit_message
 from usecases.context import Context
+from usecases.render.restore import audit_message
 
 
 def handle(*, ack: Ack, deps: Context, args: list[str], **_: Any) -> None:

@@ -8,11 +8,11 @@ from typing import Any, TypeVar
 
 from slack_bolt import Ack
 
-from bot.render.finder import searching_message
 from core.catalogue import Catalogue
 from core.errors import VaultError
 from usecases import threads
 from usecases.context import Context
+from usecases.render.finder import searching_message
 
 T = TypeVar("T")
 

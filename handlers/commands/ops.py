@@ -7,13 +7,13 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.render.status import status_message
 from core.catalogue import load_catalogue
 from core.errors import VaultError
 from core.finder import first_version
 from core.state.store import IncidentStatus
 from handlers.reporting import run_reported
 from usecases.context import Context
+from usecases.render.status import status_message
 
 
 def status(*, ack: Ack, deps: Context, respond: Respond, **_: Any) -> None:

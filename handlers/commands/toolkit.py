@@ -8,13 +8,16 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot import drill_flow, freeze_flow
 from bot.commands import parse_drill
-from bot.report import build_report, pick_incident
 from handlers.authz import approver
-from handlers.commands.common import accept, destination
+from handlers.commands.common import accept
 from handlers.reporting import run_reported
+from handlers.slack_port import SlackPort
+from usecases import drill as drill_flow
+from usecases import freeze as freeze_flow
+from usecases import threads
 from usecases.context import Context
+from usecases.report import build_report, pick_incident
 
 
 def _one_target(ack: Ack, args: list[str], verb: str) -> str | None:
@@ -43,8 +46,11 @@ def freeze(
     ack(response_type="ephemeral", text=f"Freezing `{word}`…")
 
     def work() -> None:
-        where, incident_id = destination(deps, word, command, datetime.now(UTC))
-        done = freeze_flow.freeze(deps, client, word, command["user_id"], where, incident_id)
+        thread, incident_id = threads.for_table(
+            deps, word, command["channel_id"], datetime.now(UTC)
+        )
+        out = SlackPort.of(deps, client)
+        done = freeze_flow.freeze(deps, out, word, command["user_id"], thread, incident_id)
         respond(replace_original=True, text=f"Froze {done.target}; the notice is in the channel.")
 
     deps.workers.submit(run_reported, respond, "freezing", work, replace=True)
@@ -66,10 +72,14 @@ def unfreeze(
     ack(response_type="ephemeral", text=f"Asking to unfreeze `{word}`…")
 
     def work() -> None:
-        where = {"channel": command["channel_id"]}
-        user = command["user_id"]
+        user, channel = command["user_id"], command["channel_id"]
         asked = freeze_flow.request_unfreeze(
-            deps, client, word, user, where, authorised=approver(deps, client, user)
+            deps,
+            SlackPort.of(deps, client),
+            word,
+            user,
+            channel,
+            authorised=approver(deps, client, user),
         )
         respond(
             replace_original=True,
@@ -98,8 +108,9 @@ def drill(
     _, now, (table, instant) = accepted
 
     def work() -> None:
-        where, _ = destination(deps, table, command, now)
-        drill_flow.drill(deps, client, table, instant, command["user_id"], where)
+        thread, _ = threads.for_table(deps, table, command["channel_id"], now)
+        out = SlackPort.of(deps, client)
+        drill_flow.drill(deps, out, table, instant, command["user_id"], thread)
         respond(delete_original=True)
 
     deps.workers.submit(run_reported, respond, "running a drill", work, replace=True)

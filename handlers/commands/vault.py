@@ -9,11 +9,11 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.commands import split_command
-from bot.render.help import help_message, unknown_subcommand
 from core.errors import VaultError, not_allowed
 from handlers.authz import APPROVERS_ONLY, is_authorised
 from handlers.commands import at, audit, find, ops, toolkit
 from usecases.context import Context
+from usecases.render.help import help_message, unknown_subcommand
 
 Route = Callable[..., None]
 

@@ -7,8 +7,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.render.alert import alert_message, growth_message
-from bot.render.finder import finder_message
 from core.catalogue import load_catalogue
 from core.finder import find_restore_point
 from core.state.store import StateStore
@@ -16,6 +14,8 @@ from core.timeutil import ONE_MICROSECOND
 from core.watcher import WatchConfig, Watcher
 from tests.support.slack import assert_valid_message
 from tests.support.sql import run_sql
+from usecases.render.alert import alert_message, growth_message
+from usecases.render.finder import finder_message
 
 PERIOD = (
     " row_start TIMESTAMP(6) GENERATED ALWAYS AS ROW START INVISIBLE,"

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from bot.health_watch import check_history_health
 from bot.offline.harness import OfflineBot
 from bot.offline.wait import wait_until
+from handlers.slack_port import SlackPort
 from tests.support.sql import run_sql
+from usecases.health_watch import check_history_health
 
 VERSIONED = (
     "CREATE TABLE {name} (id INT PRIMARY KEY, v INT,"
@@ -46,7 +47,7 @@ def test_each_condition_alerts_once(database_url: str, engine: Engine) -> None:
     with OfflineBot(database_url) as bot:
         deps, client = bot.runtime.deps, bot.app.client
         for _ in range(3):  # three polls: conditions that hold alert once, not three times
-            check_history_health(deps, client)
+            check_history_health(deps, SlackPort.of(deps, client))
         first = Counter(text.split(":")[0] for text in health_posts(bot))
         posts = health_posts(bot)
         assert len(posts) == len(set(posts)), "one alert per condition"
@@ -62,14 +63,14 @@ def test_each_condition_alerts_once(database_url: str, engine: Engine) -> None:
         # Versioning dropped from a watched table: alerted once, on the next poll only.
         run_sql(engine, "ALTER TABLE notes DROP SYSTEM VERSIONING")
         for _ in range(3):
-            check_history_health(deps, client)
+            check_history_health(deps, SlackPort.of(deps, client))
         dropped = [p for p in health_posts(bot) if "`notes` is no longer system-versioned" in p]
         assert len(dropped) == 1
 
         # A condition that clears says so once: more HISTORY partitions for the ledger.
         run_sql(engine, "ALTER TABLE ledger ADD PARTITION (PARTITION p2 HISTORY)")
         for _ in range(2):
-            check_history_health(deps, client)
+            check_history_health(deps, SlackPort.of(deps, client))
         assert (
             health_posts(bot).count(
                 "History health resolved: `ledger` has room in its HISTORY partitions again"

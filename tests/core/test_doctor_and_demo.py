@@ -8,13 +8,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-from bot.render.doctor import render_doctor
 from core.db import make_engine
 from core.demo_data import seed_demo
 from core.doctor import run_doctor
 from core.errors import DemoDataRefused, InsufficientPrivilege
 from tests.core.schemas import SHOP
 from tests.support.sql import run_sql
+from usecases.render.doctor import render_doctor
 
 
 def test_seed_demo_is_idempotent_and_doctor_reads_it(engine: Engine) -> None:

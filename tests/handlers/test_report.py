@@ -9,10 +9,10 @@ from sqlalchemy.engine import Engine
 from bot.cli import run
 from bot.offline.harness import OfflineBot
 from bot.offline.wait import wait_until
-from bot.report import ms
 from tests.core.detect_schema import STATIONS
 from tests.support.flows import approve, find_and_preview, request
 from tests.support.sql import run_sql
+from usecases.report import ms
 
 
 def timeline_rows(markdown: str) -> list[tuple[str, str, str]]:

@@ -8,15 +8,16 @@ import time
 from slack_sdk.models.views import View as Modal
 from sqlalchemy.engine import Engine
 
-from bot import restore_flow
 from bot.ids import Action, View
 from bot.offline.harness import OfflineBot
 from bot.offline.wait import wait_until
-from bot.render.confirm import CONFIRM_BLOCK, CONFIRM_INPUT
 from core.approvals import Refused
+from handlers.slack_port import SlackPort
 from tests.core.detect_schema import STATIONS
 from tests.support.flows import find_and_preview, request, wait_state
 from tests.support.sql import run_sql
+from usecases import restore as restore_flow
+from usecases.render.confirm import CONFIRM_BLOCK, CONFIRM_INPUT
 
 
 def typed(text: str) -> dict[str, dict[str, str]]:
@@ -76,9 +77,8 @@ def test_a_forged_approve_click_cannot_skip_the_dialog(database_url: str, engine
         request(bot, plan_id)
         deps = bot.runtime.deps
         try:
-            restore_flow.decide(
-                deps, bot.app.client, "approve", plan_id, "U0BOB", authorised=lambda: True
-            )
+            out = SlackPort.of(deps, bot.app.client)
+            restore_flow.decide(deps, out, "approve", plan_id, "U0BOB", authorised=lambda: True)
         except Refused as exc:
             assert "VAULT_CONFIRM_ROWS" in str(exc)
         else:

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from bot.render import MAX_BLOCKS, MAX_SECTION_TEXT
+from usecases.render import MAX_BLOCKS, MAX_SECTION_TEXT
 
 
 def assert_valid_message(text: str, blocks: list[dict[str, Any]]) -> None:

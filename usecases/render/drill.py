@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
-from bot.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template
-from bot.render.alert import clip
 from core.drill import DrillResult
 from core.timeutil import fmt_instant
+from usecases.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template
+from usecases.render.alert import clip
 
 
 def _ms(seconds: float) -> str:

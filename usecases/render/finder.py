@@ -11,10 +11,10 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.ids import Action
-from bot.render import MAX_SECTION_TEXT, Message, render_template
-from bot.render.alert import clip
 from core.finder import Finding
 from core.timeutil import fmt_instant
+from usecases.render import MAX_SECTION_TEXT, Message, render_template
+from usecases.render.alert import clip
 
 
 def finder_text(finding: Finding, *, plain: bool) -> str:

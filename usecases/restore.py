@@ -15,13 +15,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.engine import Connection
 
-from bot.delivery import deliver_now
 from bot.errors import log_unexpected, unexpected_sentence
-from bot.render.restore import failure_message, outcome_message, preview_message, progress_message
 from core import approvals
 from core.approvals import PlanRecord, PlanState, Refused
 from core.catalogue import load_catalogue
@@ -43,6 +39,13 @@ from core.state.jobs import JobKind
 from core.state.store import IncidentStatus, Note, Notification, new_id
 from core.timeutil import ONE_MICROSECOND, fmt_instant
 from usecases.context import Authorised, Context
+from usecases.port import Port, Posted, Thread, Undelivered
+from usecases.render.restore import (
+    failure_message,
+    outcome_message,
+    preview_message,
+    progress_message,
+)
 
 log = logging.getLogger(__name__)
 DECIDE_ATTEMPTS = 5  # compare-and-set rounds before a click is told to look again
@@ -55,7 +58,7 @@ def _record(
     *,
     kind: str,
     incident_id: str | None,
-    where: dict[str, str],
+    thread: Thread,
     undo_of: str | None = None,
 ) -> PlanRecord:
     now = datetime.now(UTC)
@@ -71,8 +74,8 @@ def _record(
         approvals=(),
         required=deps.settings.vault_required_approvals,
         version=0,
-        channel=where["channel"],
-        thread_ts=where.get("thread_ts"),
+        channel=thread.channel,
+        thread_ts=thread.ts,
         ts=None,
         outcome=None,
         undo_of=undo_of,
@@ -81,7 +84,7 @@ def _record(
     )
 
 
-def post_preview(deps: Context, client: WebClient, rec: PlanRecord, user: str) -> None:
+def post_preview(deps: Context, out: Port, rec: PlanRecord, user: str) -> None:
     deps.store.save_plan(rec)
     # Audited before the message is visible, so no click on it can precede it in the trail.
     deps.store.record_audit(
@@ -90,18 +93,14 @@ def post_preview(deps: Context, client: WebClient, rec: PlanRecord, user: str) -
         plan=rec,
         detail=f"{rec.plan.rows:,} rows in {len(rec.plan.steps)} steps",
     )
-    where = {
-        "channel": rec.channel or "",
-        **({"thread_ts": rec.thread_ts} if rec.thread_ts else {}),
-    }
-    posted = client.chat_postMessage(**where, **preview_message(rec).as_kwargs())
+    posted = out.post(rec.thread, preview_message(rec))
     shown = deps.store.update_plan(
-        rec.id, lambda r: replace(r, ts=posted["ts"], channel=posted["channel"])
+        rec.id, lambda r: replace(r, ts=posted.ts, channel=posted.channel)
     )
     if shown is None:
         log.warning("could not store where the preview of plan %s was posted", rec.id)
     elif shown.state is not rec.state:
-        refresh_preview(deps, client, shown)  # a click came before we knew the message: show it
+        refresh_preview(deps, out, shown)  # a click came before we knew the message: show it
     schedule_expiry(deps, rec)
 
 
@@ -125,9 +124,7 @@ def reopen_incident(deps: Context, rec: PlanRecord) -> None:
         deps.store.set_incident_status(rec.incident_id, IncidentStatus.OPEN)
 
 
-def preview_finding(
-    deps: Context, client: WebClient, finding_id: str, user: str, where: dict[str, str]
-) -> None:
+def preview_finding(deps: Context, out: Port, finding_id: str, user: str, thread: Thread) -> None:
     saved = deps.store.finding(finding_id)
     if saved is None:
         raise InvalidInput("That finding is no longer known; run `/vault find` again.")
@@ -142,17 +139,17 @@ def preview_finding(
             extra={"finding_id": finding_id},
         )
     plan = maybe_rehearse(deps.engine, catalogue, plan, up_to=deps.settings.vault_rehearse_rows)
-    rec = _record(deps, plan, kind="restore", incident_id=saved.incident_id, where=where)
-    post_preview(deps, client, rec, user)
+    rec = _record(deps, plan, kind="restore", incident_id=saved.incident_id, thread=thread)
+    post_preview(deps, out, rec, user)
 
 
 def preview_to_instant(
     deps: Context,
-    client: WebClient,
+    out: Port,
     table: str,
     instant: datetime,
     user: str,
-    where: dict[str, str],
+    thread: Thread,
 ) -> None:
     """Undo every change to ``table`` (and its cascades) after ``instant``, row by row."""
     with deps.engine.connect() as conn:
@@ -162,7 +159,7 @@ def preview_to_instant(
         raise InvalidInput("Nothing changed in that table since then; there is nothing to restore.")
     plan = maybe_rehearse(deps.engine, catalogue, plan, up_to=deps.settings.vault_rehearse_rows)
     post_preview(
-        deps, client, _record(deps, plan, kind="restore", incident_id=None, where=where), user
+        deps, out, _record(deps, plan, kind="restore", incident_id=None, thread=thread), user
     )
 
 
@@ -180,7 +177,7 @@ def check_approval(rec: PlanRecord, user: str, *, authorised: Authorised) -> Non
 
 def decide(
     deps: Context,
-    client: WebClient,
+    out: Port,
     action: str,
     plan_id: str,
     user: str,
@@ -193,7 +190,7 @@ def decide(
     ``confirmed``: the approver typed the table name in the confirmation dialog.
     """
     try:
-        _decide(deps, client, action, plan_id, user, confirmed, authorised)
+        _decide(deps, out, action, plan_id, user, confirmed, authorised)
     except Refused:
         deps.metrics.refused_approvals.inc()
         raise
@@ -201,7 +198,7 @@ def decide(
 
 def _decide(
     deps: Context,
-    client: WebClient,
+    out: Port,
     action: str,
     plan_id: str,
     user: str,
@@ -211,11 +208,11 @@ def _decide(
     """Re-read and decide again when another write moved the plan on; the pure step and
     the compare-and-set keep the two-person rule whatever the interleaving."""
     for _ in range(DECIDE_ATTEMPTS):
-        rec = _decidable(deps, client, action, plan_id, user, confirmed)
+        rec = _decidable(deps, out, action, plan_id, user, confirmed)
         new = _step(deps, action, rec, user, authorised())
         guard = _lock(deps, new)
         if deps.store.replace_plan(rec, new, Note(user, action, new.state.value)):
-            _decided(deps, client, replace(new, version=rec.version + 1), guard)
+            _decided(deps, out, replace(new, version=rec.version + 1), guard)
             return
         if guard is not None:
             release(guard, new.plan)
@@ -227,7 +224,7 @@ def _decide(
 
 
 def _decidable(
-    deps: Context, client: WebClient, action: str, plan_id: str, user: str, confirmed: bool
+    deps: Context, out: Port, action: str, plan_id: str, user: str, confirmed: bool
 ) -> PlanRecord:
     """The plan as it stands now, or the refusal any decision on it meets."""
     rec = deps.store.plan(plan_id[:64])
@@ -245,7 +242,7 @@ def _decidable(
     expired = approvals.check_open_or_expire(rec, datetime.now(UTC))
     if expired is not None:
         if deps.store.replace_plan(rec, expired, Note(user, "expired", "plan expired")):
-            refresh_preview(deps, client, expired)
+            refresh_preview(deps, out, expired)
             reopen_incident(deps, expired)
         raise Refused(
             f"This restore plan expired at {expired.expires_at:%H:%M:%S} UTC; "
@@ -274,9 +271,7 @@ def _lock(deps: Context, new: PlanRecord) -> Connection | None:
     return guard
 
 
-def _decided(
-    deps: Context, client: WebClient, current: PlanRecord, guard: Connection | None
-) -> None:
+def _decided(deps: Context, out: Port, current: PlanRecord, guard: Connection | None) -> None:
     if current.state is PlanState.REQUESTED:
         schedule_reminder(deps, current)
         if current.incident_id:
@@ -284,35 +279,32 @@ def _decided(
     elif current.state is PlanState.CANCELLED:
         reopen_incident(deps, current)
     if guard is None:
-        refresh_preview(deps, client, current)
+        refresh_preview(deps, out, current)
         return
     try:
-        refresh_preview(deps, client, current)
-        run(deps, client, current)
+        refresh_preview(deps, out, current)
+        run(deps, out, current)
     finally:
         release(guard, current.plan)
         guard.close()
 
 
-def refresh_preview(deps: Context, client: WebClient, rec: PlanRecord) -> None:
+def refresh_preview(deps: Context, out: Port, rec: PlanRecord) -> None:
     """Show the plan's new state on its preview; best effort (the state store has the truth)."""
     if rec.ts and rec.channel:
         try:
-            client.chat_update(channel=rec.channel, ts=rec.ts, **preview_message(rec).as_kwargs())
-        except (SlackApiError, SlackClientError, OSError) as exc:
+            out.update(Posted(rec.channel, rec.ts), preview_message(rec))
+        except Undelivered as exc:
             log.warning("could not update the preview of plan %s: %s", rec.id, exc)
 
 
-def run(deps: Context, client: WebClient, rec: PlanRecord) -> None:
+def run(deps: Context, out: Port, rec: PlanRecord) -> None:
     """Execute; exactly one caller gets here per plan (the compare-and-set winner)."""
-    thread = {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
+    thread = rec.incident_thread
     total = len(rec.plan.steps)
     try:  # progress is a courtesy: a Slack outage must not stop an approved restore
-        posted = client.chat_postMessage(
-            **thread, **progress_message(0, total, rec.table).as_kwargs()
-        )
-        where: dict[str, str] | None = {"channel": posted["channel"], "ts": posted["ts"]}
-    except (SlackApiError, SlackClientError, OSError):
+        where: Posted | None = out.post(thread, progress_message(0, total, rec.table))
+    except Undelivered:
         where = None
     last = [0.0]
 
@@ -320,19 +312,19 @@ def run(deps: Context, client: WebClient, rec: PlanRecord) -> None:
         if where is None or (time.monotonic() - last[0] < PROGRESS_EVERY and done != total):
             return
         last[0] = time.monotonic()
-        with contextlib.suppress(SlackApiError, SlackClientError, OSError):  # outcome will tell
-            client.chat_update(**where, **progress_message(done, total, step.table).as_kwargs())
+        with contextlib.suppress(Undelivered):  # the outcome will tell
+            out.update(where, progress_message(done, total, step.table))
 
     try:
         with deps.engine.connect() as conn:
             catalogue = load_catalogue(conn)
         outcome = execute_plan(deps.engine, catalogue, rec.plan, progress=progress, locked=True)
     except VaultError as exc:
-        _failed(deps, client, rec, exc, thread)
+        _failed(deps, out, rec, exc, thread)
         return
     except Exception:
         ref = log_unexpected(log, f"executing plan {rec.id}")
-        _failed(deps, client, rec, VaultError(unexpected_sentence(ref)), thread)
+        _failed(deps, out, rec, VaultError(unexpected_sentence(ref)), thread)
         return
     deps.metrics.restore_duration.observe(outcome.seconds)
     written = sum(sum(a.values()) for a in outcome.rows.values())
@@ -352,20 +344,18 @@ def run(deps: Context, client: WebClient, rec: PlanRecord) -> None:
     )
     if rec.incident_id:
         deps.store.set_incident_status(rec.incident_id, IncidentStatus.RESTORED)
-    refresh_preview(deps, client, done)
-    _send_queued(deps, client, thread, outcome_message(done, done.outcome or {}).as_kwargs())
+    refresh_preview(deps, out, done)
+    _send_queued(deps, out, thread, outcome_message(done, done.outcome or {}).as_kwargs())
 
 
-def _failed(
-    deps: Context, client: WebClient, rec: PlanRecord, exc: VaultError, thread: dict[str, str]
-) -> None:
+def _failed(deps: Context, out: Port, rec: PlanRecord, exc: VaultError, thread: Thread) -> None:
     state = PlanState.STALE if isinstance(exc, StalePlan) else PlanState.FAILED
     after = _conclude(
         deps, rec, lambda r: replace(r, state=state), Note("flightvault", state.value, str(exc))
     )
-    refresh_preview(deps, client, after)
+    refresh_preview(deps, out, after)
     finding = rec.plan.extra.get("finding_id")
-    _send_queued(deps, client, thread, failure_message(after, str(exc), finding).as_kwargs())
+    _send_queued(deps, out, thread, failure_message(after, str(exc), finding).as_kwargs())
 
 
 def _conclude(
@@ -380,16 +370,15 @@ def _conclude(
     return stored
 
 
-def _send_queued(
-    deps: Context, client: WebClient, where: dict[str, str], message: dict[str, Any]
-) -> None:
+def _send_queued(deps: Context, out: Port, thread: Thread, message: dict[str, Any]) -> None:
     """Outcomes go through the outbox: if Slack is failing now, they are delivered later, in
     order, by whichever process delivers next; never lost."""
-    deps.store.enqueue(incident_id=None, notification=Notification("message", {**where, **message}))
-    deliver_now(deps, client)
+    payload = {**thread.kwargs(), **message}
+    deps.store.enqueue(incident_id=None, notification=Notification("message", payload))
+    out.flush()
 
 
-def preview_undo(deps: Context, client: WebClient, plan_id: str, user: str) -> None:
+def preview_undo(deps: Context, out: Port, plan_id: str, user: str) -> None:
     """The undo of a finished restore is itself a previewed, two-person restore."""
     rec = deps.store.plan(plan_id[:64])
     if rec is None or rec.state is not PlanState.EXECUTED or not rec.outcome:
@@ -413,14 +402,18 @@ def preview_undo(deps: Context, client: WebClient, plan_id: str, user: str) -> N
             restore_point=events[0].instant - ONE_MICROSECOND,
         )
     plan = maybe_rehearse(deps.engine, catalogue, plan, up_to=deps.settings.vault_rehearse_rows)
-    where = {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
     undo = _record(
-        deps, plan, kind="undo", incident_id=rec.incident_id, where=where, undo_of=rec.id
+        deps,
+        plan,
+        kind="undo",
+        incident_id=rec.incident_id,
+        thread=rec.incident_thread,
+        undo_of=rec.id,
     )
-    post_preview(deps, client, undo, user)
+    post_preview(deps, out, undo, user)
 
 
-def sweep_interrupted(deps: Context, client: WebClient) -> int:
+def sweep_interrupted(deps: Context, out: Port) -> int:
     """Plans left *executing* by a process that died: the database rolled their write back
     (its connection died with it), so they are marked failed, or stale if the data moved."""
     swept = 0
@@ -442,12 +435,11 @@ def sweep_interrupted(deps: Context, client: WebClient) -> int:
         )
         if not deps.store.replace_plan(rec, after, Note("flightvault", "interrupted", sentence)):
             continue  # someone else reconciled it first
-        refresh_preview(deps, client, after)
-        thread = {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
+        refresh_preview(deps, out, after)
         _send_queued(
             deps,
-            client,
-            thread,
+            out,
+            rec.incident_thread,
             failure_message(after, sentence, rec.plan.extra.get("finding_id")).as_kwargs(),
         )
         swept += 1

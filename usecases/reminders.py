@@ -12,17 +12,16 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from slack_sdk import WebClient
 from sqlalchemy.engine import Connection
 
-from bot.delivery import deliver_now
-from bot.render.restore import expiry_message, reminder_message
-from bot.restore_flow import refresh_preview, reopen_incident
 from core.approvals import OPEN, PlanRecord, PlanState
 from core.state.common import Notification
 from core.state.jobs import Job, JobKind
 from core.state.store import Note, audit_in, replace_plan_in
 from usecases.context import Context
+from usecases.port import Port
+from usecases.render.restore import expiry_message, reminder_message
+from usecases.restore import refresh_preview, reopen_incident
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ def _thread(rec: PlanRecord) -> dict[str, str]:
     return {"channel": rec.channel or "", "thread_ts": rec.thread_ts or rec.ts or ""}
 
 
-def run_due_jobs(deps: Context, client: WebClient) -> int:
+def run_due_jobs(deps: Context, out: Port) -> int:
     """Run every due job once; returns how many said something."""
     said = 0
     for job in deps.store.jobs.due():
@@ -45,9 +44,9 @@ def run_due_jobs(deps: Context, client: WebClient) -> int:
         elif job.kind is JobKind.REMIND:
             said += _remind(deps, job, rec)
         else:
-            said += _expire(deps, client, job, rec)
+            said += _expire(deps, out, job, rec)
     if said:
-        deliver_now(deps, client)
+        out.flush()
     return said
 
 
@@ -66,7 +65,7 @@ def _remind(deps: Context, job: Job, rec: PlanRecord) -> int:
     return int(deps.store.jobs.finish(job, notify=notice, also=audited))
 
 
-def _expire(deps: Context, client: WebClient, job: Job, rec: PlanRecord) -> int:
+def _expire(deps: Context, out: Port, job: Job, rec: PlanRecord) -> int:
     notice = None
     if rec.requester and rec.state in (*OPEN, PlanState.EXPIRED):
         message = expiry_message(rec).as_kwargs()
@@ -87,6 +86,6 @@ def _expire(deps: Context, client: WebClient, job: Job, rec: PlanRecord) -> int:
     except _Lost:
         return 0
     current = replace(expired, version=rec.version + 1)
-    refresh_preview(deps, client, current)  # its buttons give way to its final state
+    refresh_preview(deps, out, current)  # its buttons give way to its final state
     reopen_incident(deps, current)
     return int(notice is not None)

@@ -12,12 +12,12 @@ from slack_sdk.models.blocks import (
 from tabulate import tabulate
 
 from bot.ids import Action
-from bot.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template
-from bot.render.alert import clip
 from core.history import RowChange, RowKind
 from core.sample import shorten
 from core.timetravel import TimeTravel
 from core.timeutil import fmt_instant
+from usecases.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template
+from usecases.render.alert import clip
 
 _LABEL = {
     RowKind.DELETED: "deleted",

@@ -22,11 +22,11 @@ from slack_sdk.models.blocks import (
 from tabulate import tabulate
 
 from bot.ids import Action
-from bot.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template
-from bot.render.freeze import root_line
 from core.state.freezes import Freeze
 from core.state.store import Incident, IncidentStatus
 from core.timeutil import fmt_instant
+from usecases.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template
+from usecases.render.freeze import root_line
 
 MAX_HEADER = 150
 STATUS_ICON = {

@@ -16,10 +16,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.metrics import Metrics
-from bot.render.alert import alert_message, growth_message
 from core.state.freezes import Freeze
 from core.state.store import Incident, OutboxItem, StateStore
 from usecases.context import Context
+from usecases.render.alert import alert_message, growth_message
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
-from bot.render import MAX_SECTION_TEXT, Message, escape_mrkdwn
-from bot.render.alert import clip
 from core.approvals import PlanRecord
 from core.state.freezes import Freeze
 from core.state.store import Incident
 from core.timeutil import fmt_instant
+from usecases.render import MAX_SECTION_TEXT, Message, escape_mrkdwn
+from usecases.render.alert import clip
 
 
 def status_message(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.commands import SUBCOMMANDS
-from bot.render import Message, escape_mrkdwn, render_template
+from usecases.render import Message, escape_mrkdwn, render_template
 
 
 def help_message(schema: str) -> Message:

@@ -14,8 +14,6 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.render import render_template
-from bot.render.alert import what_happened
 from core.approvals import PlanRecord
 from core.catalogue import load_catalogue
 from core.errors import InvalidInput
@@ -23,6 +21,8 @@ from core.finder import loss_window
 from core.history import server_now
 from core.state.store import Incident, StateStore
 from core.timeutil import ONE_MICROSECOND
+from usecases.render import render_template
+from usecases.render.alert import what_happened
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def build_report(store: StateStore, incident: Incident, engine: Engine | None = 
         *trail,
     ]
     timeline.sort(key=lambda e: e["at"])
-    first = {}
+    first: dict[str, Any] = {}
     for e in trail:
         first.setdefault(e["action"], e["at"])
     alert, executed = first.get("alert posted"), first.get("executed")

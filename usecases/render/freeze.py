@@ -11,9 +11,9 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.ids import Action
-from bot.render import Message, escape_mrkdwn
 from core.state.freezes import Freeze, FreezeState
 from core.timeutil import fmt_instant
+from usecases.render import Message, escape_mrkdwn
 
 
 def _target(f: Freeze) -> str:

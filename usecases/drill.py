@@ -5,36 +5,32 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from slack_sdk import WebClient
-
-from bot.delivery import deliver_now
 from bot.errors import log_unexpected, unexpected_sentence
-from bot.render.drill import drill_failure_message, drill_message
 from core.catalogue import load_catalogue
 from core.drill import DrillResult, drill_point, run_drill
 from core.errors import VaultError
 from core.state.common import Notification
 from usecases.context import Context
+from usecases.port import Port, Thread
+from usecases.render.drill import drill_failure_message, drill_message
 
 log = logging.getLogger(__name__)
 
 
 def drill(
     deps: Context,
-    client: WebClient,
+    out: Port,
     table: str,
     instant: datetime,
     user: str,
-    where: dict[str, str],
+    thread: Thread,
 ) -> DrillResult | None:
-    """The drill's result, posted to ``where``; a failure is posted there too (None)."""
+    """The drill's result, posted in ``thread``; a failure is posted there too (None)."""
     try:
         result = run_drill(deps.engine, table, instant)
     except VaultError as exc:
         deps.store.record_audit(actor=user, action="drill failed", detail=f"{table}: {exc}")
-        client.chat_postMessage(
-            **where, **drill_failure_message(table, str(exc), scheduled=False).as_kwargs()
-        )
+        out.post(thread, drill_failure_message(table, str(exc), scheduled=False))
         return None
     deps.store.record_audit(
         actor=user,
@@ -42,11 +38,11 @@ def drill(
         detail=f"{result.table}: {result.rows:,} rows written and rolled back, "
         f"{result.run_seconds * 1000:.0f} ms",
     )
-    client.chat_postMessage(**where, **drill_message(result).as_kwargs())
+    out.post(thread, drill_message(result))
     return result
 
 
-def scheduled_drills(deps: Context, client: WebClient) -> int:
+def scheduled_drills(deps: Context, out: Port) -> int:
     """Drill every watched table back ``VAULT_DRILL_WINDOW``; post only failures.
     Returns how many failed."""
     skipped = deps.store.unwatched_tables(source=deps.source)
@@ -72,5 +68,5 @@ def scheduled_drills(deps: Context, client: WebClient) -> int:
             incident_id=None, notification=Notification("message", {"channel": channel, **message})
         )
     if failed:
-        deliver_now(deps, client)
+        out.flush()
     return failed

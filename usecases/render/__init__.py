@@ -1,6 +1,6 @@
 """Everything FlightVault shows people: Block Kit builders and plain text.
 
-Layouts live here and in ``bot/templates``, one place per message. Builders
+Layouts live here and in ``usecases/templates``, one place per message. Builders
 return a ``Message`` whose blocks were produced by slack_sdk's models, so
 Slack's per-field limits are checked as the message is built.
 """
@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 _ENV = Environment(
-    loader=PackageLoader("bot", "templates"),
+    loader=PackageLoader("usecases", "templates"),
     undefined=StrictUndefined,
     autoescape=False,
     trim_blocks=True,

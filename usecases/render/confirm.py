@@ -11,8 +11,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View as Modal
 
 from bot.ids import View
-from bot.render import escape_mrkdwn, rows
 from core.approvals import PlanRecord
+from usecases.render import escape_mrkdwn, rows
 
 CONFIRM_BLOCK = "confirm"
 CONFIRM_INPUT = "typed"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
-from bot.render import MAX_SECTION_TEXT, Message, escape_mrkdwn
-from bot.render.alert import clip
 from core.history_health import HealthFinding
+from usecases.render import MAX_SECTION_TEXT, Message, escape_mrkdwn
+from usecases.render.alert import clip
 
 _CLEARED = {
     "short": "the history of `{t}` now reaches back far enough",

@@ -11,10 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from slack_sdk import WebClient
 
-from bot.delivery import deliver_now
-from bot.render.freeze import frozen_message, unfreeze_message
 from core import freeze as rules
 from core.catalogue import load_catalogue
 from core.errors import VaultError
@@ -22,6 +19,8 @@ from core.state.common import Notification, new_id
 from core.state.freezes import SERVER, Freeze, FreezeState
 from core.timeutil import fmt_instant
 from usecases.context import Authorised, Context
+from usecases.port import Port, Posted, Thread
+from usecases.render.freeze import frozen_message, unfreeze_message
 
 SERVER_WORDS = {"database", "server"}
 
@@ -40,10 +39,10 @@ def _ddl_failed(exc: sa.exc.DBAPIError) -> VaultError:
 
 def freeze(
     deps: Context,
-    client: WebClient,
+    out: Port,
     word: str | None,
     user: str,
-    where: dict[str, str],
+    thread: Thread,
     incident_id: str | None,
 ) -> Freeze:
     table = _target(deps, word)
@@ -56,8 +55,8 @@ def freeze(
         frozen_by=user,
         frozen_at=datetime.now(UTC),
         incident_id=incident_id,
-        channel=where.get("channel"),
-        thread_ts=where.get("thread_ts"),
+        channel=thread.channel,
+        thread_ts=thread.ts,
     )
     if deps.store.freezes.create(record) is None:
         held = deps.store.freezes.find(source=deps.source, table=table)
@@ -79,17 +78,17 @@ def freeze(
     deps.store.record_audit(
         actor=user, action="freeze", incident_id=incident_id, detail=f"froze {record.target}"
     )
-    client.chat_postMessage(**where, **frozen_message(record).as_kwargs())
-    _update_roots(deps, client, record)
+    out.post(thread, frozen_message(record))
+    _update_roots(deps, out, record)
     return record
 
 
 def request_unfreeze(
     deps: Context,
-    client: WebClient,
+    out: Port,
     word: str | None,
     user: str,
-    where: dict[str, str],
+    channel: str,
     *,
     authorised: Authorised,
 ) -> Freeze:
@@ -109,20 +108,17 @@ def request_unfreeze(
         incident_id=current.incident_id,
         detail=f"asked to unfreeze {current.target}",
     )
-    thread = {"channel": current.channel or where["channel"]}
-    if current.thread_ts:
-        thread["thread_ts"] = current.thread_ts
-    client.chat_postMessage(**thread, **unfreeze_message(asked).as_kwargs())
+    out.post(Thread(current.channel or channel, current.thread_ts), unfreeze_message(asked))
     return asked
 
 
 def decide_unfreeze(
     deps: Context,
-    client: WebClient,
+    out: Port,
     action: str,
     freeze_id: str,
     user: str,
-    message: dict[str, str],
+    message: Posted,
     *,
     authorised: Authorised,
 ) -> None:
@@ -154,9 +150,9 @@ def decide_unfreeze(
         incident_id=current.incident_id,
         detail=f"{stored.target}: {stored.state.value}",
     )
-    client.chat_update(**message, **unfreeze_message(stored).as_kwargs())
+    out.update(message, unfreeze_message(stored))
     if stored.state is FreezeState.LIFTED:
-        _update_roots(deps, client, stored)
+        _update_roots(deps, out, stored)
 
 
 def _lift(deps: Context, f: Freeze) -> None:
@@ -170,7 +166,7 @@ def _lift(deps: Context, f: Freeze) -> None:
         raise _ddl_failed(exc) from exc
 
 
-def _update_roots(deps: Context, client: WebClient, f: Freeze) -> None:
+def _update_roots(deps: Context, out: Port, f: Freeze) -> None:
     """Every alert the freeze covers shows it, and stops showing it once lifted (including
     alerts of incidents restored while frozen)."""
     queued = 0
@@ -179,4 +175,4 @@ def _update_roots(deps: Context, client: WebClient, f: Freeze) -> None:
             deps.store.enqueue(incident_id=incident.id, notification=Notification("root_update"))
             queued += 1
     if queued:
-        deliver_now(deps, client)
+        out.flush()

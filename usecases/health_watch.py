@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from slack_sdk import WebClient
-
-from bot.delivery import deliver_now
-from bot.render.health import health_message
 from core.catalogue import load_catalogue
 from core.history import server_now
 from core.history_health import (
@@ -19,6 +15,8 @@ from core.history_health import (
 )
 from core.state.common import Notification
 from usecases.context import Context
+from usecases.port import Port
+from usecases.render.health import health_message
 
 
 def findings(deps: Context) -> list[HealthFinding]:
@@ -42,7 +40,7 @@ def findings(deps: Context) -> list[HealthFinding]:
         ]
 
 
-def check_history_health(deps: Context, client: WebClient) -> int:
+def check_history_health(deps: Context, out: Port) -> int:
     """Record every condition; alert only on those that started or cleared. Returns how many
     messages were queued."""
     channel = deps.settings.vault_alert_channel or ""
@@ -57,5 +55,5 @@ def check_history_health(deps: Context, client: WebClient) -> int:
             note=note,
         )
     if changed:
-        deliver_now(deps, client)
+        out.flush()
     return changed

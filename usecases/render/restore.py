@@ -16,12 +16,12 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.ids import Action
-from bot.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template, rows
-from bot.render.alert import clip
 from core.approvals import PlanRecord, PlanState
 from core.history import TableChange
 from core.plan import RestorePlan
 from core.timeutil import fmt_instant
+from usecases.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template, rows
+from usecases.render.alert import clip
 
 _DONE = {"reinsert": "re-inserted", "revert": "reverted", "remove": "removed"}
 SHOWN = 10  # damaging statements listed in a preview before "… and N more"
