@@ -16,8 +16,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 import handlers
 from bot.errors import log_unexpected, unexpected_sentence
-from core.errors import VaultError
 from usecases.context import Context
+from usecases.errors import VaultError
 
 log = logging.getLogger(__name__)
 

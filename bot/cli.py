@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from bot.errors import log_unexpected
 from bot.logs import configure_logging
 from bot.settings import Settings, load_settings
-from core.errors import ConfigError, VaultError
+from usecases.errors import ConfigError, VaultError
 from usecases.port import Posted, Thread, Upload
 
 if TYPE_CHECKING:
@@ -34,50 +34,27 @@ ERROR_LOG = Path(tempfile.gettempdir()) / "flightvault-errors.log"
 
 
 def _doctor(args: argparse.Namespace, settings: Settings) -> int:
-    from core.db import check_reachable, make_engine
-    from core.doctor import run_doctor
-    from usecases.render.doctor import render_doctor
+    from usecases.setup import doctor
 
-    engine = make_engine(settings.database_url())
-    try:
-        check_reachable(engine)
-        with engine.connect() as conn:
-            report = run_doctor(conn)
-    finally:
-        engine.dispose()
-    print(render_doctor(report))
-    return 0 if report.healthy else 1
+    text, healthy = doctor(settings.database_url())
+    print(text)
+    return 0 if healthy else 1
 
 
 def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from core.db import check_reachable, create_database_if_missing, describe_url, make_engine
-    from core.demo_data import seed_demo
+    from usecases.setup import seed
 
-    url = settings.database_url()
-    create_database_if_missing(url)
-    engine = make_engine(url)
-    try:
-        check_reachable(engine)
-        with engine.begin() as conn:
-            summary = seed_demo(conn, routes=args.routes, force=args.force)
-    finally:
-        engine.dispose()
-    verb = "Loaded" if summary.created else "Already loaded"
-    print(
-        f"{verb} demo data in {describe_url(url)}: {summary.airports:,} airports, "
-        f"{summary.airlines:,} airlines, {summary.routes:,} routes."
-    )
+    print(seed(settings.database_url(), routes=args.routes, force=args.force))
     return 0
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import build_runtime
-    from core.db import check_reachable
 
     mode = "http" if args.http else "socket"
     settings.require_slack(mode)
     runtime = build_runtime(settings, socket_mode=mode == "socket")
-    check_reachable(runtime.deps.engine)
+    runtime.deps.reachable()
     runtime.start_watching()
     try:
         if mode == "socket":
@@ -89,7 +66,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         from bot.server import Health, HttpServer, make_wsgi
 
-        health = Health(runtime.deps.engine, runtime.app.client)
+        health = Health(runtime.deps, runtime.app.client)
         wsgi = make_wsgi(runtime.app, health, runtime.deps.metrics.render)
         server = HttpServer(wsgi, args.host, args.port or settings.port).start()
         stop = threading.Event()
@@ -126,7 +103,7 @@ class Terminal:
     def abandon(self, note: Posted | None) -> None:
         return None
 
-    def upload(self, thread: Thread, upload: Upload) -> None:
+    def upload(self, thread: Thread, *uploads: Upload, comment: str | None = None) -> None:
         return None
 
     def flush(self) -> None:
@@ -136,29 +113,22 @@ class Terminal:
 @contextmanager
 def _context(settings: Settings) -> Iterator[Context]:
     """The watched database and the state store, as the bot itself would see them."""
-    from core.db import check_reachable, make_engine
-    from core.state.store import StateStore
     from usecases.context import Context
 
-    engine = make_engine(settings.database_url())
-    store = StateStore.from_url(settings.vault_state_url)
+    ctx = Context.open(settings)
     try:
-        check_reachable(engine)
-        store.create_tables()
-        yield Context(settings, engine, store)
+        ctx.reachable()
+        yield ctx
     finally:
-        engine.dispose()
-        store.dispose()
+        ctx.close()
 
 
 def _find(args: argparse.Namespace, settings: Settings) -> int:
     from bot.commands import parse_find
-    from core.history import server_now
     from usecases import find
 
     with _context(settings) as ctx:
-        with ctx.engine.connect() as conn:
-            now = server_now(conn)
+        now = ctx.server_now()
         words = [args.table]
         for key in ("since", "before", "check"):
             if getattr(args, key):
@@ -171,21 +141,11 @@ def _find(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    from core.db import check_reachable, describe_url, make_engine
-    from core.state.store import StateStore
     from usecases.report import build_report, pick_incident
 
-    url = settings.database_url()
-    store = StateStore.from_url(settings.vault_state_url)
-    engine = make_engine(url)
-    try:
-        check_reachable(engine)
-        store.create_tables()
-        incident = pick_incident(store, describe_url(url), args.incident)
-        report = build_report(store, incident, engine)
-    finally:
-        engine.dispose()
-        store.dispose()
+    with _context(settings) as ctx:
+        incident = pick_incident(ctx.store, ctx.source, args.incident)
+        report = build_report(ctx.store, incident, ctx.engine)
     if args.output:
         Path(args.output).write_text(report.markdown)
         print(f"Wrote {args.output}")

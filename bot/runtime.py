@@ -12,12 +12,9 @@ from slack_sdk import WebClient
 from bot.app import create_app
 from bot.scheduler import JOBS_EVERY, SWEEP_EVERY, Chore, WatchLoop
 from bot.settings import Settings
-from core.db import make_engine
-from core.state.store import StateStore
-from core.watcher import Watcher
-from handlers.delivery import Deliverer
 from handlers.slack_port import SlackPort
 from usecases.context import Context
+from usecases.delivery import Deliverer
 from usecases.drill import scheduled_drills
 from usecases.health_watch import check_history_health
 from usecases.reminders import run_due_jobs
@@ -40,9 +37,7 @@ class Runtime:
         than this loses its connection mid-transaction, and MariaDB rolls it back."""
         self.loop.shutdown()
         self.listeners.shutdown(wait=True)
-        self.deps.workers.shutdown(wait=True)
-        self.deps.store.dispose()
-        self.deps.engine.dispose()
+        self.deps.close()
 
 
 def leader_chores(deps: Context, client: WebClient) -> list[Chore]:
@@ -76,16 +71,12 @@ def leader_chores(deps: Context, client: WebClient) -> list[Chore]:
 
 
 def build_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
-    engine = make_engine(settings.database_url(), pool_size=10, max_overflow=30)
-    store = StateStore.from_url(settings.vault_state_url)
-    store.create_tables()
-    deps = Context(settings, engine, store)
+    deps = Context.open(settings, pool_size=10, max_overflow=30)
+    store = deps.store
     listeners = ThreadPoolExecutor(32, thread_name_prefix="listener")
     app = create_app(deps, socket_mode=socket_mode, executor=listeners)
     assert settings.vault_alert_channel is not None
-    watcher = Watcher(
-        engine=engine, store=store, config=settings.watch_config(), source=deps.source
-    )
+    watcher = deps.watcher()
     deliverer = Deliverer(
         store=store,
         client=app.client,

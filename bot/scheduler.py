@@ -25,7 +25,7 @@ from bot.errors import log_unexpected
 from bot.metrics import Metrics
 from core.state.store import StateStore
 from core.watcher import PollReport, Watcher
-from handlers.delivery import Deliverer
+from usecases.delivery import Deliverer
 
 log = logging.getLogger(__name__)
 LEASE = "watcher"

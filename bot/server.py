@@ -19,11 +19,10 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy.engine import Engine
 from waitress.server import create_server
 
-from core.db import check_reachable
-from core.errors import VaultError
+from usecases.context import Context
+from usecases.errors import VaultError
 
 log = logging.getLogger(__name__)
 
@@ -95,15 +94,15 @@ class Health:
     not spend the rate limit).
     """
 
-    def __init__(self, engine: Engine, client: WebClient, slack_every: float = 30.0) -> None:
-        self.engine = engine
+    def __init__(self, deps: Context, client: WebClient, slack_every: float = 30.0) -> None:
+        self.deps = deps
         self.client = client
         self.slack_every = slack_every
         self._slack: tuple[float, bool, str] = (0.0, False, "not checked yet")
 
     def __call__(self) -> dict[str, Any]:
         try:
-            database, db_ok = check_reachable(self.engine), True
+            database, db_ok = self.deps.reachable(), True
         except VaultError as exc:
             database, db_ok = str(exc), False
         checked, slack_ok, slack = self._slack

@@ -18,7 +18,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.errors import log_unexpected, unexpected_sentence
-from core.errors import VaultError
+from usecases.errors import VaultError
 
 log = logging.getLogger(__name__)
 

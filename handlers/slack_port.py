@@ -9,8 +9,8 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers.delivery import deliver_now
 from usecases.context import Context
+from usecases.delivery import deliver_now
 from usecases.port import Posted, Thread, Undelivered, Upload
 from usecases.render import Message
 
@@ -76,15 +76,12 @@ class SlackPort:
             with _delivered():
                 self.client.chat_delete(channel=note.channel, ts=note.ts)
 
-    def upload(self, thread: Thread, upload: Upload) -> None:
+    def upload(self, thread: Thread, *uploads: Upload, comment: str | None = None) -> None:
+        files = [u.entry() for u in uploads]
+        one = files[0] if len(files) == 1 else {"file_uploads": files}
+        extra = {"initial_comment": comment} if comment else {}
         with _delivered():
-            self.client.files_upload_v2(
-                channel=thread.channel,
-                thread_ts=thread.ts,
-                content=upload.content,
-                filename=upload.filename,
-                title=upload.title,
-            )
+            self.client.files_upload_v2(channel=thread.channel, thread_ts=thread.ts, **one, **extra)
 
     def flush(self) -> None:
         if self.deliver is not None:

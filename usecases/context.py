@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -13,8 +14,10 @@ from sqlalchemy.engine import Engine
 from bot.metrics import Metrics
 from bot.settings import Settings
 from core.catalogue import Catalogue, load_catalogue
-from core.db import describe_url
+from core.db import check_reachable, describe_url, make_engine
+from core.history import server_now
 from core.state.store import StateStore
+from core.watcher import Watcher
 
 Authorised = Callable[[], bool]  # is the person acting an approver? asked only when it matters
 
@@ -50,3 +53,40 @@ class Context:
     def source(self) -> str:
         """The watched database's identity in the state store."""
         return describe_url(self.engine.url)
+
+    @classmethod
+    def open(cls, settings: Settings, *, pool_size: int = 5, max_overflow: int = 10) -> Context:
+        """Connect to the watched database and the state store (creating its tables)."""
+        engine = make_engine(
+            settings.database_url(), pool_size=pool_size, max_overflow=max_overflow
+        )
+        store = StateStore.from_url(settings.vault_state_url)
+        try:
+            store.create_tables()
+        except Exception:
+            engine.dispose()
+            store.dispose()
+            raise
+        return cls(settings, engine, store)
+
+    def reachable(self) -> str:
+        """The watched server's version; raises the sentence saying why it cannot be reached."""
+        return check_reachable(self.engine)
+
+    def server_now(self) -> datetime:
+        """The watched server's clock: relative times ("6h") are read against it."""
+        with self.engine.connect() as conn:
+            return server_now(conn)
+
+    def watcher(self) -> Watcher:
+        return Watcher(
+            engine=self.engine,
+            store=self.store,
+            config=self.settings.watch_config(),
+            source=self.source,
+        )
+
+    def close(self) -> None:
+        self.workers.shutdown(wait=True)
+        self.store.dispose()
+        self.engine.dispose()

@@ -34,11 +34,6 @@ class FindRequest:
         )
 
 
-def check(ctx: Context, request: FindRequest) -> None:
-    """What can be refused before the ack: the table must be one we can search."""
-    ctx.catalogue().watchable(request.table)
-
-
 def find(
     ctx: Context,
     out: Port,

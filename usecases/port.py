@@ -8,7 +8,7 @@ how: a public message, an ephemeral one, a file.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.thread import Thread
 from usecases.render import Message
@@ -31,9 +31,17 @@ class Posted:
 
 @dataclass(frozen=True, slots=True)
 class Upload:
+    """A file to show: its bytes, or a path on disk (large exports)."""
+
     filename: str
     title: str
-    content: bytes
+    content: bytes | str | None = None
+    path: str | None = None
+
+    def entry(self) -> dict[str, Any]:
+        """As ``files_upload_v2`` takes one file."""
+        body = {"content": self.content} if self.path is None else {"file": self.path}
+        return {"filename": self.filename, "title": self.title, **body}
 
 
 class Port(Protocol):
@@ -55,8 +63,8 @@ class Port(Protocol):
     def abandon(self, note: Posted | None) -> None:
         """Take the working note back: the work failed and its sentence says why."""
 
-    def upload(self, thread: Thread, upload: Upload) -> None:
-        """A file (a picture, an export) in ``thread``."""
+    def upload(self, thread: Thread, *uploads: Upload, comment: str | None = None) -> None:
+        """Files (a picture, exports) in ``thread``, with an optional comment."""
 
     def flush(self) -> None:
         """Deliver what the use case queued in the outbox now, not at the next tick."""

@@ -21,6 +21,8 @@ from core.finder import loss_window
 from core.history import server_now
 from core.state.store import Incident, StateStore
 from core.timeutil import ONE_MICROSECOND
+from usecases.context import Context
+from usecases.port import Port, Thread, Upload
 from usecases.render import render_template
 from usecases.render.alert import what_happened
 
@@ -186,3 +188,16 @@ def _plan(p: PlanRecord) -> dict[str, Any]:
         "approvals": list(p.approvals),
         "written": written,
     }
+
+
+def post_report(ctx: Context, out: Port, prefix: str | None, *, channel: str) -> Report:
+    """The report as a file in the incident's thread (or ``channel`` if it has none)."""
+    incident = pick_incident(ctx.store, ctx.source, prefix)
+    made = build_report(ctx.store, incident, ctx.engine)
+    thread = Thread(incident.channel, incident.root_ts) if incident.channel else Thread(channel)
+    out.upload(
+        thread,
+        Upload(made.filename, f"Incident {incident.id[:8]} report", content=made.markdown),
+        comment=f"Postmortem draft for incident `{incident.id[:8]}` (audit trail).",
+    )
+    return made

@@ -163,6 +163,15 @@ def preview_to_instant(
     )
 
 
+def preview_view(ctx: Context, out: Port, view_id: str, user: str, thread: Thread) -> None:
+    """*Preview restore to here* under a time-travel view: undo everything after it."""
+    saved = ctx.store.view(view_id)
+    if saved is None:
+        raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
+    table, instant = saved
+    preview_to_instant(ctx, out, table, instant, user, thread)
+
+
 def needs_typing(deps: Context, rec: PlanRecord) -> bool:
     """Large restores are approved in a dialog where the approver types the table name."""
     return rec.plan.rows > deps.settings.vault_confirm_rows

@@ -52,7 +52,7 @@ class OfflineBot:
         if self._watch:
             self.runtime.start_watching()
         wsgi = make_wsgi(
-            self.app, Health(self.engine, self.app.client), self.runtime.deps.metrics.render
+            self.app, Health(self.runtime.deps, self.app.client), self.runtime.deps.metrics.render
         )
         self.server = HttpServer(wsgi, "127.0.0.1", 0).start()
         self._stack.callback(self.server.close)

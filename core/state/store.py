@@ -315,6 +315,24 @@ class StateStore:
             )
             self._enqueue(conn, incident_id, Notification("root_update"))
 
+    def dismiss_incident(self, incident_id: str, *, actor: str, reason: str) -> bool:
+        """Open -> dismissed, its audit line and its alert's update in one transaction;
+        False when the incident was no longer open (someone acted first)."""
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                incidents.update()
+                .where(
+                    incidents.c.id == incident_id,
+                    incidents.c.status == IncidentStatus.OPEN.value,
+                )
+                .values(status=IncidentStatus.DISMISSED.value, updated_at=utcnow())
+            ).rowcount
+            if not moved:
+                return False
+            self._enqueue(conn, incident_id, Notification("root_update"))
+            audit_in(conn, actor=actor, action="dismiss", incident_id=incident_id, detail=reason)
+        return True
+
     def incident_events(self, incident_id: str) -> list[EventRecord]:
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -537,26 +555,35 @@ class StateStore:
             ).scalar_one_or_none()
 
     def set_watched(self, *, source: str, table: str, watched: bool, actor: str) -> bool:
-        """Watch or stop watching ``table``; False if it already was as asked."""
+        """Watch or stop watching ``table``, with its audit line in the same transaction;
+        False (and no audit line) if it already was as asked."""
         with self.engine.begin() as conn:
-            if watched:
-                return bool(
-                    conn.execute(
-                        unwatched.delete().where(
-                            unwatched.c.source == source, unwatched.c.table_name == table
-                        )
-                    ).rowcount
-                )
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        unwatched.insert().values(
-                            source=source, table_name=table, actor=actor, at=utcnow()
-                        )
+            changed = self._set_watched(conn, source, table, watched, actor)
+            if changed:
+                verb = "watch" if watched else "unwatch"
+                audit_in(conn, actor=actor, action=verb, detail=f"table {table}")
+        return changed
+
+    @staticmethod
+    def _set_watched(conn: Connection, source: str, table: str, watched: bool, actor: str) -> bool:
+        if watched:
+            return bool(
+                conn.execute(
+                    unwatched.delete().where(
+                        unwatched.c.source == source, unwatched.c.table_name == table
                     )
-                return True
-            except sa.exc.IntegrityError:
-                return False
+                ).rowcount
+            )
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    unwatched.insert().values(
+                        source=source, table_name=table, actor=actor, at=utcnow()
+                    )
+                )
+            return True
+        except sa.exc.IntegrityError:
+            return False
 
     def unwatched_tables(self, *, source: str) -> set[str]:
         with self.engine.connect() as conn:

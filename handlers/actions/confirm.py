@@ -16,15 +16,15 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.errors import log_unexpected, unexpected_sentence
-from core.approvals import PlanRecord
-from core.errors import VaultError
 from handlers.actions.payload import button_value
 from handlers.authz import approver
 from handlers.reporting import Work, hand_off, reported
 from handlers.slack_port import SlackPort
 from usecases import restore as restore_flow
 from usecases.context import Context
+from usecases.errors import VaultError
 from usecases.render.confirm import CONFIRM_BLOCK, CONFIRM_INPUT, confirm_modal
+from usecases.restore import PlanRecord
 
 log = logging.getLogger(__name__)
 Listener = Callable[..., None]

@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from core.errors import InvalidInput
 from handlers.actions.payload import button_value
 from handlers.authz import approver
 from handlers.reporting import Work, after_ack
@@ -38,13 +37,8 @@ def on_preview(deps: Context) -> Listener:
 
 def on_preview_to_here(deps: Context) -> Listener:
     def work(body: dict[str, Any], client: WebClient) -> None:
-        saved = deps.store.view(button_value(body))
-        if saved is None:
-            raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
-        table, instant = saved
-        restore_flow.preview_to_instant(
-            deps, SlackPort.of(deps, client), table, instant, body["user"]["id"], _thread(body)
-        )
+        out = SlackPort.of(deps, client)
+        restore_flow.preview_view(deps, out, button_value(body), body["user"]["id"], _thread(body))
 
     return after_ack(deps.workers, "previewing a restore to an instant", work)
 

@@ -8,11 +8,11 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.commands import parse_at
-from core.timetravel import travel
-from handlers.commands.common import accept, destination
+from handlers.commands.common import accept
 from handlers.reporting import run_reported
+from handlers.slack_port import SlackPort
+from usecases import threads, travel
 from usecases.context import Context
-from usecases.render.timetravel import timetravel_message
 
 
 def handle(
@@ -27,14 +27,11 @@ def handle(
     accepted = accept(deps, ack, lambda now: parse_at(args, now=now), lambda parsed: parsed[0])
     if accepted is None:
         return
-    catalogue, now, (table, instant) = accepted
+    now, (table, instant) = accepted
 
     def work() -> None:
-        with deps.engine.connect() as conn:
-            view = travel(conn, catalogue, table, instant)
-        view_id = deps.store.save_view(source=deps.source, table=table, instant=view.instant)
-        where, _incident = destination(deps, table, command, now)
-        client.chat_postMessage(**where, **timetravel_message(view, view_id).as_kwargs())
-        respond(delete_original=True)
+        thread, _ = threads.for_table(deps, table, command["channel_id"], now)
+        out = SlackPort.of(deps, client, respond, slash=True)
+        travel.travel_to(deps, out, table, instant, thread=thread)
 
     deps.workers.submit(run_reported, respond, "travelling in time", work, replace=True)

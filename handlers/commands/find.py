@@ -27,7 +27,7 @@ def handle(
     accepted = accept(deps, ack, lambda now: parse_find(args, now=now), lambda r: r.table)
     if accepted is None:
         return
-    _, now, request = accepted
+    now, request = accepted
 
     def work() -> None:
         thread, incident_id = threads.for_table(deps, request.table, command["channel_id"], now)

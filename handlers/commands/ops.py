@@ -1,106 +1,54 @@
-"""``/vault status``, ``/vault dismiss``, ``/vault watch`` and ``/vault unwatch``."""
+"""``/vault status``, ``/vault dismiss``, ``/vault watch``, ``/vault unwatch``, ``/vault audit``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, Respond
-from slack_sdk import WebClient
 
-from core.catalogue import load_catalogue
-from core.errors import VaultError
-from core.finder import first_version
-from core.state.store import IncidentStatus
 from handlers.reporting import run_reported
+from usecases import incidents
 from usecases.context import Context
-from usecases.render.status import status_message
+from usecases.errors import VaultError
 
 
 def status(*, ack: Ack, deps: Context, respond: Respond, **_: Any) -> None:
     ack(response_type="ephemeral", text="Gathering FlightVault's status…")
-    deps.workers.submit(
-        run_reported, respond, "reporting status", _status, deps, respond, replace=True
-    )
+
+    def work() -> None:
+        message = incidents.status(deps)
+        respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+
+    deps.workers.submit(run_reported, respond, "reporting status", work, replace=True)
 
 
-def _status(deps: Context, respond: Respond) -> None:
-    skipped = deps.store.unwatched_tables(source=deps.source)
-    with deps.engine.connect() as conn:
-        catalogue = load_catalogue(conn)
-        tables = [
-            (t.name, first_version(conn, t), t.name not in skipped) for t in catalogue.watched()
-        ]
-    message = status_message(
-        tables,
-        deps.store.open_incidents(source=deps.source),
-        deps.store.pending_plans(source=deps.source),
-        deps.store.last_read(source=deps.source),
-        deps.store.freezes.active(source=deps.source),
-        deps.store.conditions.active(source=deps.source),
-    )
-    respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+def _answer(ack: Ack, answer: Callable[[], str]) -> None:
+    """Quick subcommands answer in the ack: the sentence, or why not."""
+    try:
+        ack(response_type="ephemeral", text=answer())
+    except VaultError as exc:
+        ack(response_type="ephemeral", text=str(exc))
 
 
-def dismiss(
-    *,
-    ack: Ack,
-    deps: Context,
-    args: list[str],
-    command: dict[str, Any],
-    client: WebClient,
-    **_: Any,
-) -> None:
-    user = command["user_id"]
-    incident = deps.store.incident_by_prefix(args[0][:32]) if args else None
-    if incident is None:
-        ack(
-            response_type="ephemeral",
-            text="Name an open incident by the ID in its alert: `/vault dismiss 240475df`.",
-        )
-        return
-    if incident.status is not IncidentStatus.OPEN:
-        ack(
-            response_type="ephemeral",
-            text=f"Incident `{incident.id[:8]}` is {incident.status.value}; "
-            "only open ones can be dismissed.",
-        )
-        return
-    deps.store.set_incident_status(incident.id, IncidentStatus.DISMISSED)
-    deps.store.record_audit(
-        actor=user,
-        action="dismiss",
-        incident_id=incident.id,
-        detail=" ".join(args[1:])[:200] or "false alarm",
-    )
-    ack(response_type="ephemeral", text=f"Dismissed incident `{incident.id[:8]}` as a false alarm.")
+def dismiss(*, ack: Ack, deps: Context, args: list[str], command: dict[str, Any], **_: Any) -> None:
+    _answer(ack, lambda: incidents.dismiss(deps, args, actor=command["user_id"]))
 
 
 def watching(watch: bool) -> Any:
     def handle(
-        *,
-        ack: Ack,
-        deps: Context,
-        args: list[str],
-        command: dict[str, Any],
-        client: WebClient,
-        **_: Any,
+        *, ack: Ack, deps: Context, args: list[str], command: dict[str, Any], **_: Any
     ) -> None:
-        verb = "watch" if watch else "unwatch"
         user = command["user_id"]
-        if not args:
-            ack(response_type="ephemeral", text=f"Name a table: `/vault {verb} airports`.")
-            return
-        try:
-            with deps.engine.connect() as conn:
-                table = load_catalogue(conn).watchable(args[0]).name
-        except VaultError as exc:
-            ack(response_type="ephemeral", text=str(exc))
-            return
-        changed = deps.store.set_watched(source=deps.source, table=table, watched=watch, actor=user)
-        if changed:
-            deps.store.record_audit(actor=user, action=verb, detail=f"table {table}")
-        state = "now watched" if watch else "no longer watched"
-        already = "" if changed else " (it already was)"
-        ack(response_type="ephemeral", text=f"`{table}` is {state}{already}.")
+        _answer(ack, lambda: incidents.set_watched(deps, args, watch=watch, actor=user))
 
     return handle
+
+
+def audit(*, ack: Ack, deps: Context, args: list[str], **_: Any) -> None:
+    try:
+        message = incidents.audit(deps, args)
+    except VaultError as exc:
+        ack(response_type="ephemeral", text=str(exc))
+        return
+    ack(response_type="ephemeral", **message.as_kwargs())

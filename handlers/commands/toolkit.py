@@ -17,7 +17,7 @@ from usecases import drill as drill_flow
 from usecases import freeze as freeze_flow
 from usecases import threads
 from usecases.context import Context
-from usecases.report import build_report, pick_incident
+from usecases.report import post_report
 
 
 def _one_target(ack: Ack, args: list[str], verb: str) -> str | None:
@@ -105,7 +105,7 @@ def drill(
     )
     if accepted is None:
         return
-    _, now, (table, instant) = accepted
+    now, (table, instant) = accepted
 
     def work() -> None:
         thread, _ = threads.for_table(deps, table, command["channel_id"], now)
@@ -129,18 +129,9 @@ def report(
     ack(response_type="ephemeral", text="Writing the incident report…")
 
     def work() -> None:
-        incident = pick_incident(deps.store, deps.source, args[0] if args else None)
-        made = build_report(deps.store, incident, deps.engine)
-        where: dict[str, Any] = {"channel": incident.channel or command["channel_id"]}
-        if incident.channel and incident.root_ts:
-            where["thread_ts"] = incident.root_ts
-        client.files_upload_v2(
-            **where,
-            content=made.markdown,
-            filename=made.filename,
-            title=f"Incident {incident.id[:8]} report",
-            initial_comment=f"Postmortem draft for incident `{incident.id[:8]}` (audit trail).",
-        )
+        out = SlackPort.of(deps, client)
+        prefix = args[0] if args else None
+        made = post_report(deps, out, prefix, channel=command["channel_id"])
         respond(replace_original=True, text=f"Uploaded `{made.filename}` to the incident's thread.")
 
     deps.workers.submit(run_reported, respond, "writing the report", work, replace=True)

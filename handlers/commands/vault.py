@@ -9,10 +9,10 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.commands import split_command
-from core.errors import VaultError, not_allowed
 from handlers.authz import APPROVERS_ONLY, is_authorised
-from handlers.commands import at, audit, find, ops, toolkit
+from handlers.commands import at, find, ops, toolkit
 from usecases.context import Context
+from usecases.errors import VaultError, not_allowed
 from usecases.render.help import help_message, unknown_subcommand
 
 Route = Callable[..., None]
@@ -28,7 +28,7 @@ def make_listener(deps: Context) -> Callable[..., None]:
         "help": show_help,
         "find": find.handle,
         "at": at.handle,
-        "audit": audit.handle,
+        "audit": ops.audit,
         "status": ops.status,
         "dismiss": ops.dismiss,
         "watch": ops.watching(True),

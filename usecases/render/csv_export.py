@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from core.history import RowChange
+from usecases.port import Upload
 
 MAX_ROWS = 100_000
 
 
-def write_row_changes(folder: str, table: str, changes: Iterable[RowChange]) -> dict[str, Any]:
-    """Write ``changes`` to ``folder/table.csv``; return a ``files_upload_v2`` entry."""
+def write_row_changes(folder: str, table: str, changes: Iterable[RowChange]) -> Upload:
+    """Write ``changes`` to ``folder/table.csv``, to be uploaded from there."""
     path = Path(folder) / f"{table}.csv"
     written = 0
     truncated = False
@@ -30,4 +31,4 @@ def write_row_changes(folder: str, table: str, changes: Iterable[RowChange]) -> 
             writer.writerow([change.kind.value, *image.values()])
             written += 1
     title = f"{table}: {written:,} rows" + (f" (first {MAX_ROWS:,})" if truncated else "")
-    return {"file": str(path), "filename": path.name, "title": title}
+    return Upload(path.name, title, path=str(path))

@@ -1,0 +1,102 @@
+"""What people do with incidents and watched tables: dismiss, watch, status, audit, the
+full diff. Each returns the sentence or message to show, or says it through the port."""
+
+from __future__ import annotations
+
+import tempfile
+
+from core.catalogue import load_catalogue
+from core.errors import InvalidInput
+from core.finder import first_version
+from core.incident_rows import incident_rows, incident_tables
+from core.state.store import Incident, IncidentStatus
+from usecases import threads
+from usecases.context import Context
+from usecases.port import Port
+from usecases.render import Message
+from usecases.render.alert import full_diff_message
+from usecases.render.csv_export import write_row_changes
+from usecases.render.restore import audit_message
+from usecases.render.status import status_message
+
+
+def incident(ctx: Context, incident_id: str) -> Incident:
+    found = ctx.store.incident(incident_id)
+    if found is None:
+        raise InvalidInput(
+            "I can't find that incident any more; run `/vault help` to see what I can do."
+        )
+    return found
+
+
+def dismiss(ctx: Context, words: list[str], *, actor: str) -> str:
+    """``<incident> [reason…]``: an open incident becomes a false alarm, audited."""
+    found = ctx.store.incident_by_prefix(words[0][:32]) if words else None
+    if found is None:
+        raise InvalidInput(
+            "Name an open incident by the ID in its alert: `/vault dismiss 240475df`."
+        )
+    if found.status is not IncidentStatus.OPEN or not ctx.store.dismiss_incident(
+        found.id, actor=actor, reason=" ".join(words[1:])[:200] or "false alarm"
+    ):
+        status = (ctx.store.incident(found.id) or found).status.value
+        raise InvalidInput(
+            f"Incident `{found.id[:8]}` is {status}; only open ones can be dismissed."
+        )
+    return f"Dismissed incident `{found.id[:8]}` as a false alarm."
+
+
+def set_watched(ctx: Context, words: list[str], *, watch: bool, actor: str) -> str:
+    verb = "watch" if watch else "unwatch"
+    if not words:
+        raise InvalidInput(f"Name a table: `/vault {verb} airports`.")
+    with ctx.engine.connect() as conn:
+        table = load_catalogue(conn).watchable(words[0]).name
+    changed = ctx.store.set_watched(source=ctx.source, table=table, watched=watch, actor=actor)
+    state = "now watched" if watch else "no longer watched"
+    already = "" if changed else " (it already was)"
+    return f"`{table}` is {state}{already}."
+
+
+def status(ctx: Context) -> Message:
+    """Watched tables with their history's reach, open incidents, pending plans, freezes."""
+    skipped = ctx.store.unwatched_tables(source=ctx.source)
+    with ctx.engine.connect() as conn:
+        catalogue = load_catalogue(conn)
+        tables = [
+            (t.name, first_version(conn, t), t.name not in skipped) for t in catalogue.watched()
+        ]
+    return status_message(
+        tables,
+        ctx.store.open_incidents(source=ctx.source),
+        ctx.store.pending_plans(source=ctx.source),
+        ctx.store.last_read(source=ctx.source),
+        ctx.store.freezes.active(source=ctx.source),
+        ctx.store.conditions.active(source=ctx.source),
+    )
+
+
+def audit(ctx: Context, words: list[str]) -> Message:
+    incident_id = words[0][:64] if words else None
+    scope = f"incident `{incident_id[:8]}`" if incident_id else "recent actions"
+    if incident_id and ctx.store.incident(incident_id) is None:
+        raise InvalidInput(
+            f"There is no incident `{incident_id[:16]}`; `/vault audit` shows recent actions."
+        )
+    return audit_message(ctx.store.audit_trail(incident_id=incident_id), scope)
+
+
+def full_diff(ctx: Context, out: Port, incident_id: str) -> None:
+    """Every changed row of the incident, one CSV per table, in its thread."""
+    found = incident(ctx, incident_id)
+    thread = threads.of_incident(found)
+    records = ctx.store.incident_events(found.id)
+    totals = incident_tables(records)
+    with tempfile.TemporaryDirectory() as folder, ctx.engine.connect() as conn:
+        catalogue = load_catalogue(conn)
+        uploads = [
+            write_row_changes(folder, table, incident_rows(conn, catalogue, records, table))
+            for table in totals
+        ]
+        out.post(thread, full_diff_message(found, totals, len(uploads)))
+        out.upload(thread, *uploads)
