@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 import handlers
 from bot.errors import log_unexpected, unexpected_sentence
+from handlers.reporting import sentence
 from usecases.context import Context
 from usecases.errors import VaultError
 
@@ -62,12 +63,12 @@ def create_app(
 def _on_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
     """One place turns exceptions into the sentence the user sees."""
     if isinstance(error, VaultError):
-        sentence = str(error)
+        said = sentence(error)
     else:
         ref = log_unexpected(log, f"handling {body.get('command') or body.get('type')}")
-        sentence = unexpected_sentence(ref)
+        said = unexpected_sentence(ref)
     if body.get("response_url"):
         # A slash command's "Searching…" is ephemeral and is replaced by the sentence;
         # a button's message is public and must never be replaced by an error.
         replace = bool(body.get("command"))
-        respond(text=sentence, response_type="ephemeral", replace_original=replace)
+        respond(text=said, response_type="ephemeral", replace_original=replace)

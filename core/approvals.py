@@ -9,7 +9,7 @@ cannot both win.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -91,7 +91,10 @@ def check_open_or_expire(rec: PlanRecord, now: datetime) -> PlanRecord | None:
 def request(rec: PlanRecord, user: str, *, authorised: bool) -> PlanRecord:
     if rec.state is not PlanState.PREVIEWED:
         if rec.state is PlanState.REQUESTED:
-            raise Refused(f"<@{rec.requester}> already requested this restore; it needs approval.")
+            raise Refused(
+                f"{rec.requester} already requested this restore; it needs approval.",
+                people=(rec.requester or "",),
+            )
         raise _closed(rec)
     if not authorised:
         raise Refused(not_allowed("request a restore"))
@@ -101,7 +104,7 @@ def request(rec: PlanRecord, user: str, *, authorised: bool) -> PlanRecord:
 def approve(rec: PlanRecord, user: str, *, authorised: bool) -> PlanRecord:
     """The record after this approval; EXECUTING when it is the last one needed."""
     if rec.state is PlanState.PREVIEWED:
-        raise Refused("Nobody has requested this restore yet; click *Request restore* first.")
+        raise Refused("Nobody has requested this restore yet; click Request restore first.")
     if rec.state is not PlanState.REQUESTED:
         raise _closed(rec)
     if not authorised:
@@ -121,3 +124,33 @@ def cancel(rec: PlanRecord, user: str, *, authorised: bool) -> PlanRecord:
     if user != rec.requester and not authorised:
         raise Refused("Only the requester or an approver can cancel this restore.")
     return replace(rec, state=PlanState.CANCELLED)
+
+
+# ---------------------------------------------------------------------- typing and expiry
+
+
+def needs_typing(rec: PlanRecord, threshold: int) -> bool:
+    """Large restores are approved in a dialog where the approver types the table name."""
+    return rec.plan.rows > threshold
+
+
+def check_typed(rec: PlanRecord, *, confirmed: bool, threshold: int) -> None:
+    """Refuse an approval of a large plan that skipped the typed confirmation."""
+    if not confirmed and needs_typing(rec, threshold):
+        raise Refused(
+            f"This restore writes {rec.plan.rows:,} rows, more than VAULT_CONFIRM_ROWS "
+            f"({threshold:,}); approve it in the dialog the Approve button opens by typing the "
+            "table name. Nothing changed."
+        )
+
+
+def expiry(now: datetime, ttl_seconds: float) -> datetime:
+    """When a plan previewed ``now`` stops accepting decisions."""
+    return now + timedelta(seconds=ttl_seconds)
+
+
+def expired_refusal(rec: PlanRecord) -> Refused:
+    return Refused(
+        f"This restore plan expired at {rec.expires_at:%H:%M:%S} UTC; preview it again. "
+        "Nothing changed."
+    )

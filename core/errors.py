@@ -10,7 +10,14 @@ from __future__ import annotations
 
 
 class VaultError(Exception):
-    """Base class: ``str(error)`` is safe to show to a user."""
+    """Base class: ``str(error)`` is safe to show to a user.
+
+    ``people``: the user IDs the sentence names, so a chat adapter can show them as
+    mentions; core itself writes them plainly."""
+
+    def __init__(self, *args: object, people: tuple[str, ...] = ()) -> None:
+        super().__init__(*args)
+        self.people = people
 
 
 def not_allowed(what: str) -> str:

@@ -132,8 +132,9 @@ def request_unfreeze(f: Freeze, user: str, *, authorised: bool) -> Freeze:
         raise FreezeRefused(not_allowed("unfreeze"))
     if f.state is FreezeState.UNFREEZING:
         raise FreezeRefused(
-            f"<@{f.requester}> already asked to unfreeze {f.target}; it needs a second person "
-            "to approve."
+            f"{f.requester} already asked to unfreeze {f.target}; it needs a second person "
+            "to approve.",
+            people=(f.requester or "",),
         )
     if f.state is FreezeState.LIFTED:
         raise FreezeRefused(f"{f.target} is not frozen any more. Nothing changed.")

@@ -35,6 +35,7 @@ from core.state.store import (
     StateStore,
     new_id,
 )
+from core.summary import ImpactLine, IncidentSummary, SampleRows, iso
 from core.timeutil import from_db
 
 log = logging.getLogger(__name__)
@@ -206,9 +207,9 @@ class Watcher:
         window_start = event.instant - timedelta(seconds=self.config.rules.group_window_s)
         active = self.store.active_incident(source=self.source, table=primary, since=window_start)
         if active is not None and rows:
-            summary = _grow(active.summary, event, primary, impact, verdict)
+            summary = active.summary.grown(event, primary, impact, verdict)
             notes = [
-                Notification("incident_grew", {"rows": rows, "instant": _iso(event.instant)}),
+                Notification("incident_grew", {"rows": rows, "instant": iso(event.instant)}),
                 Notification("root_update"),
             ]
             ok = self.store.record_event(
@@ -314,24 +315,22 @@ class Watcher:
         table = catalogue.tables[primary]
         change = event.for_table(primary)
         assert change is not None
-        summary = {
-            "table": primary,
-            "deleted": change.deleted + earlier_rows[0],
-            "updated": change.updated + earlier_rows[1],
-            "statements": 1 + earlier_statements,
-            "rows_before": self._before_event(conn, catalogue, primary, event) + earlier_rows[0],
-            "share": share_of(
-                change.deleted + change.updated + sum(earlier_rows),
-                self._before_event(conn, catalogue, primary, event) + earlier_rows[0],
-            ),
-            "score": verdict.score,
-            "reason": verdict.reason,
-            "instant": _iso(first),
-            "last_instant": _iso(event.instant),
-            "transaction_id": event.transaction_id,
-            "impact": [_impact_dict(i) for i in impact],
-            "sample": self._sample(conn, table, event, change.deleted + change.updated),
-        }
+        rows_before = self._before_event(conn, catalogue, primary, event) + earlier_rows[0]
+        summary = IncidentSummary(
+            table=primary,
+            deleted=change.deleted + earlier_rows[0],
+            updated=change.updated + earlier_rows[1],
+            statements=1 + earlier_statements,
+            rows_before=rows_before,
+            share=share_of(change.deleted + change.updated + sum(earlier_rows), rows_before),
+            score=verdict.score,
+            reason=verdict.reason,
+            instant=iso(first),
+            last_instant=iso(event.instant),
+            transaction_id=event.transaction_id,
+            impact=[ImpactLine.of(i) for i in impact],
+            sample=self._sample(conn, table, event, change.deleted + change.updated),
+        )
         return Incident(
             id=new_id(),
             source=self.source,
@@ -346,20 +345,14 @@ class Watcher:
 
     def _sample(
         self, conn: Connection, table: TableInfo, event: ChangeEvent, total: int
-    ) -> dict[str, Any]:
+    ) -> SampleRows:
         rows = [
             r.before or {} for r in changed_rows(conn, table, event, limit=self.config.sample_rows)
         ]
         sample = make_sample(table, rows, total)
-        return {
-            "columns": list(sample.columns),
-            "rows": [list(r) for r in sample.rows],
-            "more": sample.more,
-        }
-
-
-def _iso(instant: datetime) -> str:
-    return instant.isoformat(timespec="microseconds")
+        return SampleRows(
+            columns=list(sample.columns), rows=[list(r) for r in sample.rows], more=sample.more
+        )
 
 
 def _records(found: list[ChangeEvent], score: int | None = None) -> list[EventRecord]:
@@ -370,44 +363,3 @@ def _records(found: list[ChangeEvent], score: int | None = None) -> list[EventRe
         for e in found
         for c in e.changes
     ]
-
-
-def _impact_dict(i: Impact) -> dict[str, Any]:
-    return {
-        "table": i.table,
-        "via": i.via,
-        "cascaded": i.cascaded,
-        "changed": i.changed,
-        "dangling": i.dangling,
-        "versioned": i.versioned,
-    }
-
-
-def _grow(
-    summary: dict[str, Any],
-    event: ChangeEvent,
-    primary: str,
-    impact: list[Impact],
-    verdict: Verdict,
-) -> dict[str, Any]:
-    """The incident's running totals after one more related statement."""
-    change = event.for_table(primary)
-    grown = dict(summary)
-    grown["deleted"] = summary["deleted"] + (change.deleted if change else 0)
-    grown["updated"] = summary["updated"] + (change.updated if change else 0)
-    grown["statements"] = summary["statements"] + 1
-    grown["last_instant"] = _iso(event.instant)
-    grown["score"] = max(summary["score"], verdict.score)
-    rows_before = max(int(summary["rows_before"]), 1)
-    grown["share"] = min((grown["deleted"] + grown["updated"]) / rows_before, 1.0)
-    merged: dict[tuple[str, str], dict[str, Any]] = {
-        (i["table"], i["via"]): dict(i) for i in summary["impact"]
-    }
-    for i in impact:
-        empty = {"cascaded": 0, "changed": 0, "dangling": 0}
-        slot = merged.setdefault((i.table, i.via), _impact_dict(i) | empty)
-        slot["cascaded"] += i.cascaded
-        slot["changed"] = slot.get("changed", 0) + i.changed
-        slot["dangling"] += i.dangling
-    grown["impact"] = list(merged.values())
-    return grown

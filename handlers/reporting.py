@@ -23,13 +23,22 @@ from usecases.errors import VaultError
 log = logging.getLogger(__name__)
 
 
+def sentence(exc: VaultError) -> str:
+    """The error's sentence as Slack shows it: the people it names as mentions."""
+    text = str(exc)
+    for person in exc.people:
+        if person:
+            text = text.replace(person, f"<@{person}>")
+    return text
+
+
 @contextmanager
 def reported(respond: Respond, *, what: str, replace: bool = False) -> Iterator[None]:
     """``replace=True`` for slash commands: the sentence replaces their "Searching…"."""
     try:
         yield
     except VaultError as exc:
-        respond(text=str(exc), response_type="ephemeral", replace_original=replace)
+        respond(text=sentence(exc), response_type="ephemeral", replace_original=replace)
     except Exception:
         ref = log_unexpected(log, what)
         respond(text=unexpected_sentence(ref), response_type="ephemeral", replace_original=replace)

@@ -114,15 +114,15 @@ def build_report(store: StateStore, incident: Incident, engine: Engine | None = 
 def _impact(incident: Incident) -> list[dict[str, str]]:
     s = incident.summary
     rows = [{"table": incident.table, "text": what_happened(s) + " by the damaging statements"}]
-    for i in s.get("impact", []):
+    for i in s.impact:
         parts = []
-        if i["cascaded"]:
-            parts.append(f"{i['cascaded']:,} rows removed by ON DELETE CASCADE")
-        elif not i["versioned"]:
+        if i.cascaded:
+            parts.append(f"{i.cascaded:,} rows removed by ON DELETE CASCADE")
+        elif not i.versioned:
             parts.append("cascaded rows unrecoverable: the table keeps no history")
-        if i["dangling"]:
-            parts.append(f"{i['dangling']:,} rows left pointing at deleted keys")
-        rows.append({"table": i["table"], "text": "; ".join(parts) + f" (via {i['via']})"})
+        if i.dangling:
+            parts.append(f"{i.dangling:,} rows left pointing at deleted keys")
+        rows.append({"table": i.table, "text": "; ".join(parts) + f" (via {i.via})"})
     return rows
 
 

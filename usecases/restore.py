@@ -80,7 +80,7 @@ def _record(
         outcome=None,
         undo_of=undo_of,
         created_at=now,
-        expires_at=now + timedelta(seconds=deps.settings.vault_plan_ttl),
+        expires_at=approvals.expiry(now, deps.settings.vault_plan_ttl),
     )
 
 
@@ -174,13 +174,13 @@ def preview_view(ctx: Context, out: Port, view_id: str, user: str, thread: Threa
 
 def needs_typing(deps: Context, rec: PlanRecord) -> bool:
     """Large restores are approved in a dialog where the approver types the table name."""
-    return rec.plan.rows > deps.settings.vault_confirm_rows
+    return approvals.needs_typing(rec, deps.settings.vault_confirm_rows)
 
 
 def check_approval(rec: PlanRecord, user: str, *, authorised: Authorised) -> None:
     """Raise the refusal an approval by ``user`` would meet now, before asking them to type."""
     if approvals.check_open_or_expire(rec, datetime.now(UTC)) is not None:
-        raise Refused("This restore plan has expired; preview it again. Nothing changed.")
+        raise approvals.expired_refusal(rec)
     approvals.approve(rec, user, authorised=authorised())
 
 
@@ -239,24 +239,21 @@ def _decidable(
     rec = deps.store.plan(plan_id[:64])
     if rec is None:
         raise Refused("That restore plan is not known here; run `/vault find` again.")
-    if action == "approve" and not confirmed and needs_typing(deps, rec):
-        deps.store.record_audit(
-            actor=user, action="refused approve", plan=rec, detail="typed confirmation missing"
-        )
-        raise Refused(
-            f"This restore writes {rec.plan.rows:,} rows, more than VAULT_CONFIRM_ROWS "
-            f"({deps.settings.vault_confirm_rows:,}); approve it in the dialog the *Approve* "
-            "button opens by typing the table name. Nothing changed."
-        )
+    if action == "approve":
+        try:
+            threshold = deps.settings.vault_confirm_rows
+            approvals.check_typed(rec, confirmed=confirmed, threshold=threshold)
+        except Refused:
+            deps.store.record_audit(
+                actor=user, action="refused approve", plan=rec, detail="typed confirmation missing"
+            )
+            raise
     expired = approvals.check_open_or_expire(rec, datetime.now(UTC))
     if expired is not None:
         if deps.store.replace_plan(rec, expired, Note(user, "expired", "plan expired")):
             refresh_preview(deps, out, expired)
             reopen_incident(deps, expired)
-        raise Refused(
-            f"This restore plan expired at {expired.expires_at:%H:%M:%S} UTC; "
-            "preview it again. Nothing changed."
-        )
+        raise approvals.expired_refusal(expired)
     return rec
 
 

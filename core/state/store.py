@@ -31,6 +31,7 @@ from core.state.schema import (
     views,
     watermarks,
 )
+from core.summary import IncidentSummary
 
 
 class IncidentStatus(StrEnum):
@@ -77,7 +78,7 @@ class Incident:
     status: IncidentStatus
     first_instant: datetime
     last_instant: datetime
-    summary: dict[str, Any]
+    summary: IncidentSummary
     channel: str | None
     root_ts: str | None
 
@@ -113,7 +114,7 @@ def _incident(row: sa.Row[Any]) -> Incident:
         status=IncidentStatus(m["status"]),
         first_instant=m["first_instant"],
         last_instant=m["last_instant"],
-        summary=dict(m["summary"]),
+        summary=IncidentSummary.from_json(dict(m["summary"])),
         channel=m["channel"],
         root_ts=m["root_ts"],
     )
@@ -254,7 +255,7 @@ class StateStore:
         open_incident: Incident | None = None,
         attach_to: str | None = None,
         adopt: Sequence[int] = (),
-        summary: dict[str, Any] | None = None,
+        summary: IncidentSummary | None = None,
         notifications: Sequence[Notification] = (),
     ) -> bool:
         """Store an event's records and its consequences atomically.
@@ -290,7 +291,7 @@ class StateStore:
                     conn.execute(
                         incidents.update()
                         .where(incidents.c.id == attach_to)
-                        .values(summary=summary, last_instant=last, updated_at=utcnow())
+                        .values(summary=summary.to_json(), last_instant=last, updated_at=utcnow())
                     )
                 if incident_id is not None:
                     for note in notifications:
@@ -749,7 +750,7 @@ def _incident_values(inc: Incident) -> dict[str, Any]:
         "status": inc.status.value,
         "first_instant": inc.first_instant,
         "last_instant": inc.last_instant,
-        "summary": inc.summary,
+        "summary": inc.summary.to_json(),
         "channel": inc.channel,
         "root_ts": inc.root_ts,
         "created_at": now,

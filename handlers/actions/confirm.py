@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from bot.errors import log_unexpected, unexpected_sentence
 from handlers.actions.payload import button_value
 from handlers.authz import approver
-from handlers.reporting import Work, hand_off, reported
+from handlers.reporting import Work, hand_off, reported, sentence
 from handlers.slack_port import SlackPort
 from usecases import restore as restore_flow
 from usecases.context import Context
@@ -83,8 +83,8 @@ def _approve(deps: Context, client: WebClient, rec: PlanRecord, user: str) -> No
         )
         return
     except VaultError as exc:
-        sentence = str(exc)
+        said = sentence(exc)
     except Exception:
-        sentence = unexpected_sentence(log_unexpected(log, "approving a confirmed restore"))
+        said = unexpected_sentence(log_unexpected(log, "approving a confirmed restore"))
     if rec.channel:
-        client.chat_postEphemeral(channel=rec.channel, user=user, text=sentence)
+        client.chat_postEphemeral(channel=rec.channel, user=user, text=said)

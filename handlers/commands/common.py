@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from slack_bolt import Ack
 
+from handlers.reporting import sentence
 from usecases.context import Context
 from usecases.errors import VaultError
 from usecases.render.finder import searching_message
@@ -27,7 +28,7 @@ def accept(
         parsed = parse(now)
         deps.catalogue().watchable(table_of(parsed))
     except VaultError as exc:
-        ack(response_type="ephemeral", text=str(exc))
+        ack(response_type="ephemeral", text=sentence(exc))
         return None
     ack(response_type="ephemeral", **searching_message(table_of(parsed)).as_kwargs())
     return now, parsed

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from handlers.reporting import run_reported
+from handlers.reporting import run_reported, sentence
 from usecases import incidents
 from usecases.context import Context
 from usecases.errors import VaultError
@@ -28,7 +28,7 @@ def _answer(ack: Ack, answer: Callable[[], str]) -> None:
     try:
         ack(response_type="ephemeral", text=answer())
     except VaultError as exc:
-        ack(response_type="ephemeral", text=str(exc))
+        ack(response_type="ephemeral", text=sentence(exc))
 
 
 def dismiss(*, ack: Ack, deps: Context, args: list[str], command: dict[str, Any], **_: Any) -> None:
@@ -49,6 +49,6 @@ def audit(*, ack: Ack, deps: Context, args: list[str], **_: Any) -> None:
     try:
         message = incidents.audit(deps, args)
     except VaultError as exc:
-        ack(response_type="ephemeral", text=str(exc))
+        ack(response_type="ephemeral", text=sentence(exc))
         return
     ack(response_type="ephemeral", **message.as_kwargs())

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.commands import split_command
 from handlers.authz import APPROVERS_ONLY, is_authorised
 from handlers.commands import at, find, ops, toolkit
+from handlers.reporting import sentence
 from usecases.context import Context
 from usecases.errors import VaultError, not_allowed
 from usecases.render.help import help_message, unknown_subcommand
@@ -43,7 +44,7 @@ def make_listener(deps: Context) -> Callable[..., None]:
         try:
             name, args = split_command(command.get("text", ""))
         except VaultError as exc:
-            ack(response_type="ephemeral", text=str(exc))
+            ack(response_type="ephemeral", text=sentence(exc))
             return
         route = routes.get(name)
         if route is None:

@@ -63,10 +63,10 @@ def test_two_approvals_needed_wait_for_the_second_person() -> None:
 
 
 def test_outsiders_are_refused_with_the_one_wording() -> None:
-    with pytest.raises(Refused, match="^Only people listed in VAULT_APPROVERS can request"):
+    with pytest.raises(Refused, match=r"^Only people listed in VAULT_APPROVERS can request"):
         approvals.request(record(), "U0MALLORY", authorised=False)
     asked = approvals.request(record(), "U0ALICE", authorised=True)
-    with pytest.raises(Refused, match="^Only people listed in VAULT_APPROVERS can approve"):
+    with pytest.raises(Refused, match=r"^Only people listed in VAULT_APPROVERS can approve"):
         approvals.approve(asked, "U0MALLORY", authorised=False)
 
 
@@ -112,7 +112,7 @@ def test_an_unfreeze_needs_an_asker_and_a_different_approver() -> None:
     assert asked.state is FreezeState.UNFREEZING
     with pytest.raises(FreezeRefused, match="second, different person"):
         approve_unfreeze(asked, "U0ALICE", authorised=True, required=1)
-    with pytest.raises(FreezeRefused, match="^Only people listed in VAULT_APPROVERS"):
+    with pytest.raises(FreezeRefused, match=r"^Only people listed in VAULT_APPROVERS"):
         approve_unfreeze(asked, "U0MALLORY", authorised=False, required=1)
     lifted = approve_unfreeze(asked, "U0BOB", authorised=True, required=1)
     assert lifted.state is FreezeState.LIFTED

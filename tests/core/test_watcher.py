@@ -57,9 +57,9 @@ def test_mass_delete_opens_one_incident_with_impact_and_sample(
     incident = store.incident(incident_id)
     assert incident is not None and incident.table == "stations"
     s = incident.summary
-    assert (s["deleted"], s["updated"], s["statements"], s["rows_before"]) == (100, 0, 1, 1000)
-    assert s["share"] == pytest.approx(0.1)
-    assert s["impact"] == [
+    assert (s.deleted, s.updated, s.statements, s.rows_before) == (100, 0, 1, 1000)
+    assert s.share == pytest.approx(0.1)
+    assert [i.model_dump() for i in s.impact] == [
         {
             "table": "trips",
             "via": "fk_trips_station ON DELETE CASCADE",
@@ -69,9 +69,9 @@ def test_mass_delete_opens_one_incident_with_impact_and_sample(
             "versioned": True,
         }
     ]
-    assert s["sample"]["columns"] == ["id", "code", "name", "city"]
-    assert s["sample"]["rows"][0] == ["10", "S00010", "Station 10", "Mumbai"]
-    assert len(s["sample"]["rows"]) == 5 and s["sample"]["more"] == 95
+    assert s.sample.columns == ["id", "code", "name", "city"]
+    assert s.sample.rows[0] == ["10", "S00010", "Station 10", "Mumbai"]
+    assert len(s.sample.rows) == 5 and s.sample.more == 95
     events = store.incident_events(incident_id)
     assert {e.table for e in events} == {"stations", "trips"}
     assert len({e.instant for e in events}) == 1  # cascade: one instant
@@ -97,8 +97,8 @@ def test_delete_without_fk_checks_counts_dangling_references(
     (incident_id,) = watcher.poll().opened  # 20 rows alone are below 50; 60 orphans are not
     incident = store.incident(incident_id)
     assert incident is not None
-    (impact,) = incident.summary["impact"]
-    assert (impact["table"], impact["cascaded"], impact["dangling"]) == ("trips", 0, 60)
+    (impact,) = incident.summary.impact
+    assert (impact.table, impact.cascaded, impact.dangling) == ("trips", 0, 60)
 
 
 def test_mass_update_is_judged_too(engine: Engine, store: StateStore, watcher: Watcher) -> None:
@@ -108,7 +108,7 @@ def test_mass_update_is_judged_too(engine: Engine, store: StateStore, watcher: W
     assert len(opened) == 1
     incident = store.incident(opened[0])
     assert incident is not None
-    assert (incident.summary["deleted"], incident.summary["updated"]) == (0, 300)
+    assert (incident.summary.deleted, incident.summary.updated) == (0, 300)
 
 
 def test_batched_cleanup_is_one_incident(
@@ -127,7 +127,7 @@ def test_batched_cleanup_is_one_incident(
     assert len(ids) == 1
     incident = store.incident(ids[0])
     assert incident is not None
-    assert (incident.summary["deleted"], incident.summary["statements"]) == (250, 25)
+    assert (incident.summary.deleted, incident.summary.statements) == (250, 25)
     kinds = outbox_kinds(store)
     assert kinds[0] == "incident_opened" and kinds.count("incident_opened") == 1
     first = min(e.instant for e in store.incident_events(ids[0]))
@@ -146,7 +146,7 @@ def test_restart_neither_realerts_nor_misses(
     assert reborn.poll().events == 0
     assert outbox_kinds(store) == ["incident_opened", "incident_grew", "root_update"]
     incident = store.incident(first)
-    assert incident is not None and incident.summary["deleted"] == 100 + 90
+    assert incident is not None and incident.summary.deleted == 100 + 90
 
 
 def test_two_watchers_at_once_record_one_incident(

@@ -7,7 +7,6 @@ be re-rendered at any time and always shows the current truth.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -24,6 +23,7 @@ from tabulate import tabulate
 from bot.ids import Action
 from core.state.freezes import Freeze
 from core.state.store import Incident, IncidentStatus
+from core.summary import IncidentSummary
 from core.timeutil import fmt_instant
 from usecases.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template
 from usecases.render.freeze import root_line
@@ -45,12 +45,12 @@ def _when(iso: str) -> str:
     return fmt_instant(datetime.fromisoformat(iso))
 
 
-def what_happened(summary: dict[str, Any]) -> str:
+def what_happened(summary: IncidentSummary) -> str:
     parts = []
-    if summary["deleted"]:
-        parts.append(f"{summary['deleted']:,} rows deleted")
-    if summary["updated"]:
-        parts.append(f"{summary['updated']:,} rows changed")
+    if summary.deleted:
+        parts.append(f"{summary.deleted:,} rows deleted")
+    if summary.updated:
+        parts.append(f"{summary.updated:,} rows changed")
     return " and ".join(parts) or "rows changed"
 
 
@@ -60,15 +60,15 @@ def _section(text: str, block_id: str) -> SectionBlock:
     )
 
 
-def _sample_block(summary: dict[str, Any]) -> SectionBlock | None:
-    sample = summary.get("sample") or {}
-    if not sample.get("rows"):
+def _sample_block(summary: IncidentSummary) -> SectionBlock | None:
+    sample = summary.sample
+    if not sample.rows:
         return None
-    safe = [[escape_mrkdwn(v).replace("`", "'") for v in row] for row in sample["rows"]]
-    heads = [escape_mrkdwn(c) for c in sample["columns"]]
+    safe = [[escape_mrkdwn(v).replace("`", "'") for v in row] for row in sample.rows]
+    heads = [escape_mrkdwn(c) for c in sample.columns]
     table = tabulate(safe, headers=heads, tablefmt="plain", disable_numparse=True)
-    more = f"\n… and {sample['more']:,} more" if sample.get("more") else ""
-    title = "*Deleted rows (sample)*" if summary["deleted"] else "*Changed rows (sample)*"
+    more = f"\n… and {sample.more:,} more" if sample.more else ""
+    title = "*Deleted rows (sample)*" if summary.deleted else "*Changed rows (sample)*"
     budget = MAX_SECTION_TEXT - len(title) - len(more) - 10
     return _section(f"{title}\n```{clip(table, budget)}```{more}", "sample")
 
@@ -76,17 +76,17 @@ def _sample_block(summary: dict[str, Any]) -> SectionBlock | None:
 def alert_message(incident: Incident, freeze: Freeze | None = None) -> Message:
     """``freeze``: the freeze covering the incident's table, shown until it is lifted."""
     s = incident.summary
-    table = escape_mrkdwn(s["table"])
+    table = escape_mrkdwn(s.table)
     icon = STATUS_ICON[incident.status]
-    where = "from" if s["deleted"] else "in"
-    header = clip(f"{icon} {what_happened(s)} {where} {s['table']}", MAX_HEADER)
+    where = "from" if s.deleted else "in"
+    header = clip(f"{icon} {what_happened(s)} {where} {s.table}", MAX_HEADER)
     fields = [
         f"*Table*\n`{table}`",
-        f"*Rows*\n{what_happened(s)} ({s['share']:.2%} of {s['rows_before']:,})",
-        f"*Instant*\n`{_when(s['instant'])}`",
-        f"*Anomaly score*\n{s['score']}/100: {escape_mrkdwn(s['reason'])}",
-        f"*Statements*\n{s['statements']}"
-        + (f" (last at `{_when(s['last_instant'])}`)" if s["statements"] > 1 else ""),
+        f"*Rows*\n{what_happened(s)} ({s.share:.2%} of {s.rows_before:,})",
+        f"*Instant*\n`{_when(s.instant)}`",
+        f"*Anomaly score*\n{s.score}/100: {escape_mrkdwn(s.reason)}",
+        f"*Statements*\n{s.statements}"
+        + (f" (last at `{_when(s.last_instant)}`)" if s.statements > 1 else ""),
         f"*Status*\n{incident.status.value}",
     ]
     blocks: list[Block] = [
@@ -94,7 +94,7 @@ def alert_message(incident: Incident, freeze: Freeze | None = None) -> Message:
         SectionBlock(
             block_id="facts", fields=[MarkdownTextObject(text=clip(f, 2000)) for f in fields]
         ),
-        _section(render_template("alert_impact.md.j2", impact=s["impact"]), "impact"),
+        _section(render_template("alert_impact.md.j2", impact=s.impact), "impact"),
     ]
     if freeze is not None:
         blocks.insert(2, _section(root_line(freeze), "freeze"))
@@ -114,8 +114,8 @@ def alert_message(incident: Incident, freeze: Freeze | None = None) -> Message:
         )
     )
     text = (
-        f"FlightVault: {what_happened(s)} {where} {s['table']} at {_when(s['instant'])} "
-        f"(score {s['score']}/100, {incident.status.value})"
+        f"FlightVault: {what_happened(s)} {where} {s.table} at {_when(s.instant)} "
+        f"(score {s.score}/100, {incident.status.value})"
     )
     return Message(text=text, blocks=[b.to_dict() for b in blocks])
 
@@ -141,10 +141,10 @@ def growth_message(incident: Incident) -> Message:
     s = incident.summary
     text = render_template(
         "alert_growth.md.j2",
-        deleted=s["deleted"],
-        updated=s["updated"],
-        statements=s["statements"],
-        last_instant=_when(s["last_instant"]),
+        deleted=s.deleted,
+        updated=s.updated,
+        statements=s.statements,
+        last_instant=_when(s.last_instant),
     )
     return Message(text=text, blocks=[_section(text, "growth").to_dict()])
 

@@ -30,7 +30,7 @@ def status_message(
         lines.append(f"• `{escape_mrkdwn(name)}`: {window}{flag}")
     lines.append(f"*Open incidents:* {len(incidents) or 'none'}")
     lines += [
-        f"• `{i.id[:8]}` `{escape_mrkdwn(i.table)}`: {i.summary['deleted']:,} deleted, "
+        f"• `{i.id[:8]}` `{escape_mrkdwn(i.table)}`: {i.summary.deleted:,} deleted, "
         f"{i.status.value}, since {fmt_instant(i.first_instant)}"
         for i in incidents
     ]
