@@ -13,20 +13,12 @@ from sqlalchemy.engine import Engine
 from bot.ids import Action
 from bot.offline.driver import SlackDriver
 from bot.offline.wait import wait_until
-from bot.offline.webapi import Call, FakeSlackAPI
+from bot.offline.webapi import FakeSlackAPI
 from core.state.store import StateStore
 from tests.core.detect_schema import STATIONS
+from tests.support.flows import buttons
 from tests.support.process import free_port, start_bot
 from tests.support.sql import run_sql
-
-
-def buttons(call: Call) -> dict[str, str]:
-    return {
-        e["action_id"]: e["value"]
-        for b in call.blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-    }
 
 
 def bot_settings(slack: FakeSlackAPI, database_url: str, state: str) -> dict[str, str]:

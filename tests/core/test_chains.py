@@ -6,26 +6,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.catalogue import load_catalogue
-from core.history import list_events
-from core.plan import RestorePlan, build_plan
+from core.plan import RestorePlan
 from core.restore import execute_plan
-from core.timeutil import ONE_MICROSECOND
+from tests.support import plans
 from tests.support.sql import now, run_sql
 
 
 def plan_since(engine: Engine, since: object, table: str, damage: int) -> RestorePlan:
     """The plan undoing the first ``damage`` statements on ``table`` since ``since``."""
-    with engine.connect() as conn:
-        catalogue = load_catalogue(conn)
-        found = list_events(conn, catalogue, since=since, tables=[table])  # type: ignore[arg-type]
-        events = found[:damage]
-        return build_plan(
-            conn,
-            catalogue,
-            table=table,
-            events=events,
-            restore_point=events[0].instant - ONE_MICROSECOND,
-        )
+    return plans.plan_since(engine, since, table, damage, tables=[table])
 
 
 def rows(engine: Engine, sql: str) -> list[tuple[object, ...]]:

@@ -7,30 +7,20 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.catalogue import load_catalogue
-from core.history import list_events
-from core.plan import RestorePlan, build_plan
+from core.plan import RestorePlan
 from core.restore import StalePlan, ValidationFailed, execute_plan
-from core.timeutil import ONE_MICROSECOND
 from core.verify import verify
 from tests.acceptance import sakila
 from tests.core.detect_schema import STATIONS
 from tests.support.oracle import snapshot
+from tests.support.plans import plan_since
 from tests.support.sql import now, run_sql
 
 
 def plan_last(engine: Engine, table: str, *sql: str) -> RestorePlan:
     t0 = now(engine)
     run_sql(engine, *sql)
-    with engine.connect() as conn:
-        catalogue = load_catalogue(conn)
-        events = list_events(conn, catalogue, since=t0)
-        return build_plan(
-            conn,
-            catalogue,
-            table=table,
-            events=events,
-            restore_point=events[0].instant - ONE_MICROSECOND,
-        )
+    return plan_since(engine, t0, table)
 
 
 def test_unrestored_damage_is_reported_per_table_with_keys(engine: Engine) -> None:

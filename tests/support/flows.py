@@ -8,6 +8,16 @@ from bot.offline.wait import wait_until
 from bot.offline.webapi import Call
 
 
+def buttons(call: Call) -> dict[str, str]:
+    """action_id -> value of every button in the message."""
+    return {
+        e["action_id"]: e["value"]
+        for b in call.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
+
+
 def first_button(call: Call) -> str:
     return next(e["value"] for b in call.blocks if b["type"] == "actions" for e in b["elements"])
 

@@ -21,7 +21,7 @@ from core.approvals import PlanState
 from core.demo_data import seed_demo
 from core.state.store import Note
 from tests.core.detect_schema import STATIONS
-from tests.support.flows import find_and_preview, request, wait_state
+from tests.support.flows import buttons, find_and_preview, request, wait_state
 from tests.support.slack import assert_valid_message
 from tests.support.sql import run_sql
 
@@ -36,15 +36,6 @@ DANGLING = (
 def fetch(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(sa.text(sql))]
-
-
-def buttons(call: Call) -> dict[str, str]:
-    return {
-        e["action_id"]: e["value"]
-        for b in call.blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-    }
 
 
 def ephemeral(bot: OfflineBot, count: int) -> list[Call]:
