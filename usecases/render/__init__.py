@@ -56,4 +56,12 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def escape_data(value: object) -> str:
+    """Every value that comes from the database (keys, samples, names) passes through this
+    one escape before any layout shows it: Slack's control characters, and backticks, so a
+    value can neither ping (``<!here>``) nor leave the code span or block it sits in."""
+    return escape_mrkdwn(str(value)).replace("`", "'")
+
+
 _ENV.filters["esc"] = lambda value: escape_mrkdwn(str(value))
+_ENV.filters["data"] = escape_data

@@ -25,7 +25,7 @@ from core.state.freezes import Freeze
 from core.state.store import Incident, IncidentStatus
 from core.summary import IncidentSummary
 from core.timeutil import fmt_instant
-from usecases.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template
+from usecases.render import MAX_SECTION_TEXT, Message, escape_data, escape_mrkdwn, render_template
 from usecases.render.freeze import root_line
 
 MAX_HEADER = 150
@@ -64,8 +64,8 @@ def _sample_block(summary: IncidentSummary) -> SectionBlock | None:
     sample = summary.sample
     if not sample.rows:
         return None
-    safe = [[escape_mrkdwn(v).replace("`", "'") for v in row] for row in sample.rows]
-    heads = [escape_mrkdwn(c) for c in sample.columns]
+    safe = [[escape_data(v) for v in row] for row in sample.rows]
+    heads = [escape_data(c) for c in sample.columns]
     table = tabulate(safe, headers=heads, tablefmt="plain", disable_numparse=True)
     more = f"\n… and {sample.more:,} more" if sample.more else ""
     title = "*Deleted rows (sample)*" if summary.deleted else "*Changed rows (sample)*"
@@ -154,7 +154,7 @@ def full_diff_message(
 ) -> Message:
     lines = [f"*Full diff for incident `{incident.id[:8]}`*"]
     lines += [
-        f"• `{escape_mrkdwn(t)}`: {d:,} deleted, {u:,} updated" for t, (d, u) in per_table.items()
+        f"• `{escape_data(t)}`: {d:,} deleted, {u:,} updated" for t, (d, u) in per_table.items()
     ]
     lines.append(f"The before-images are attached as {files} CSV file(s)." if files else "")
     text = "\n".join(line for line in lines if line)

@@ -12,7 +12,7 @@ from slack_sdk.models.views import View as Modal
 
 from bot.ids import View
 from core.approvals import PlanRecord
-from usecases.render import escape_mrkdwn, rows
+from usecases.render import escape_data, rows
 
 CONFIRM_BLOCK = "confirm"
 CONFIRM_INPUT = "typed"
@@ -21,7 +21,7 @@ CONFIRM_INPUT = "typed"
 def confirm_modal(rec: PlanRecord, threshold: int) -> Modal:
     """Cancelling (closing) it sends nothing back, so it changes nothing."""
     summary = ", ".join(
-        f"`{escape_mrkdwn(t.table)}` {t.reinsert + t.revert + t.remove:,}" for t in rec.plan.tables
+        f"`{escape_data(t.table)}` {t.reinsert + t.revert + t.remove:,}" for t in rec.plan.tables
     )
     return Modal(
         type="modal",

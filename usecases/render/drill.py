@@ -6,7 +6,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from core.drill import DrillResult
 from core.timeutil import fmt_instant
-from usecases.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template
+from usecases.render import MAX_SECTION_TEXT, Message, escape_data, escape_mrkdwn, render_template
 from usecases.render.alert import clip
 
 
@@ -28,7 +28,7 @@ def drill_message(result: DrillResult) -> Message:
 def drill_failure_message(table: str, sentence: str, *, scheduled: bool) -> Message:
     kind = "Scheduled restore drill" if scheduled else "Restore drill"
     text = (
-        f":x: *{kind} on `{escape_mrkdwn(table)}` failed:* {escape_mrkdwn(sentence)} "
+        f":x: *{kind} on `{escape_data(table)}` failed:* {escape_mrkdwn(sentence)} "
         "A real restore would fail the same way; nothing was written."
     )
     block = SectionBlock(

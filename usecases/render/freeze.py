@@ -13,11 +13,11 @@ from slack_sdk.models.blocks import (
 from bot.ids import Action
 from core.state.freezes import Freeze, FreezeState
 from core.timeutil import fmt_instant
-from usecases.render import Message, escape_mrkdwn
+from usecases.render import Message, escape_data
 
 
 def _target(f: Freeze) -> str:
-    return f"`{escape_mrkdwn(f.table)}`" if f.table else "the whole server (read_only = ON)"
+    return f"`{escape_data(f.table)}`" if f.table else "the whole server (read_only = ON)"
 
 
 def _how(f: Freeze) -> str:

@@ -20,7 +20,14 @@ from core.approvals import PlanRecord, PlanState
 from core.history import TableChange
 from core.plan import RestorePlan
 from core.timeutil import fmt_instant
-from usecases.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template, rows
+from usecases.render import (
+    MAX_SECTION_TEXT,
+    Message,
+    escape_data,
+    escape_mrkdwn,
+    render_template,
+    rows,
+)
 from usecases.render.alert import clip
 
 _DONE = {"reinsert": "re-inserted", "revert": "reverted", "remove": "removed"}
@@ -81,7 +88,7 @@ def _part(c: TableChange) -> str:
         for n, verb in ((c.deleted, "deleted"), (c.updated, "updated"), (c.inserted, "inserted"))
         if n
     ]
-    return f"`{escape_mrkdwn(c.table)}` {', '.join(did) or 'rewritten unchanged'}"
+    return f"`{escape_data(c.table)}` {', '.join(did) or 'rewritten unchanged'}"
 
 
 def _statements(plan: RestorePlan) -> list[_Statement]:
@@ -127,7 +134,7 @@ def progress_message(done: int, total: int, table: str) -> Message:
     width = 20
     filled = round(width * done / max(total, 1))
     bar = "█" * filled + "░" * (width - filled)
-    text = f"Restoring… `{bar}` step {done}/{total} (`{escape_mrkdwn(table)}`)"
+    text = f"Restoring… `{bar}` step {done}/{total} (`{escape_data(table)}`)"
     block = ContextBlock(block_id="progress", elements=[MarkdownTextObject(text=text)])
     return Message(text=f"Restoring: step {done} of {total}", blocks=[block.to_dict()])
 
@@ -135,11 +142,11 @@ def progress_message(done: int, total: int, table: str) -> Message:
 def outcome_message(rec: PlanRecord, outcome: dict[str, Any]) -> Message:
     took = f"{outcome['seconds'] * 1000:.0f} ms, checks {outcome['check_seconds'] * 1000:.0f} ms"
     lines = [
-        f":white_check_mark: *Restored `{escape_mrkdwn(rec.table)}`* in one transaction ({took})"
+        f":white_check_mark: *Restored `{escape_data(rec.table)}`* in one transaction ({took})"
     ]
     for table, actions in outcome["rows"].items():
         parts = ", ".join(f"{rows(n)} {_DONE[a]}" for a, n in actions.items())
-        lines.append(f"• `{escape_mrkdwn(table)}`: {parts}")
+        lines.append(f"• `{escape_data(table)}`: {parts}")
     checked = [
         f"Verified: {rows(outcome.get('verified', 0))} equal their versions at "
         f"`{fmt_instant(rec.plan.restore_point)}`, checked row by row against history; "
@@ -165,7 +172,7 @@ def failure_message(rec: PlanRecord, sentence: str, finding_id: str | None) -> M
             block_id="failure",
             text=MarkdownTextObject(
                 text=clip(
-                    f":x: *Restore of `{escape_mrkdwn(rec.table)}` did not run.* "
+                    f":x: *Restore of `{escape_data(rec.table)}` did not run.* "
                     f"{escape_mrkdwn(sentence)}",
                     MAX_SECTION_TEXT,
                 )
@@ -213,7 +220,7 @@ def reminder_message(rec: PlanRecord, approvers: list[str]) -> Message:
     others = [a for a in approvers if a != rec.requester and a not in rec.approvals]
     text = (
         f":alarm_clock: *Reminder:* <@{rec.requester}> asked to restore "
-        f"`{escape_mrkdwn(rec.table)}` ({rows(rec.plan.rows)}, fingerprint "
+        f"`{escape_data(rec.table)}` ({rows(rec.plan.rows)}, fingerprint "
         f"`{rec.plan.fingerprint}`) and it still needs approval from a different person: "
         f"{' '.join(_mention(a) for a in others) or 'another approver'}. "
         f"It expires at {fmt_instant(rec.expires_at)}; approve or cancel it on the preview above."
@@ -226,7 +233,7 @@ def reminder_message(rec: PlanRecord, approvers: list[str]) -> Message:
 
 def expiry_message(rec: PlanRecord) -> Message:
     text = (
-        f":hourglass: The restore of `{escape_mrkdwn(rec.table)}` requested by "
+        f":hourglass: The restore of `{escape_data(rec.table)}` requested by "
         f"<@{rec.requester}> expired at {fmt_instant(rec.expires_at)} without the approval it "
         "needed. Nothing changed; run `/vault find` and preview it again to start over."
     )

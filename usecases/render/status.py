@@ -11,7 +11,7 @@ from core.approvals import PlanRecord
 from core.state.freezes import Freeze
 from core.state.store import Incident
 from core.timeutil import fmt_instant
-from usecases.render import MAX_SECTION_TEXT, Message, escape_mrkdwn
+from usecases.render import MAX_SECTION_TEXT, Message, escape_data, escape_mrkdwn
 from usecases.render.alert import clip
 
 
@@ -27,16 +27,16 @@ def status_message(
     for name, since, watched in tables:
         window = fmt_instant(since) if since else "unknown"
         flag = "" if watched else " _(unwatched)_"
-        lines.append(f"• `{escape_mrkdwn(name)}`: {window}{flag}")
+        lines.append(f"• `{escape_data(name)}`: {window}{flag}")
     lines.append(f"*Open incidents:* {len(incidents) or 'none'}")
     lines += [
-        f"• `{i.id[:8]}` `{escape_mrkdwn(i.table)}`: {i.summary.deleted:,} deleted, "
+        f"• `{i.id[:8]}` `{escape_data(i.table)}`: {i.summary.deleted:,} deleted, "
         f"{i.status.value}, since {fmt_instant(i.first_instant)}"
         for i in incidents
     ]
     lines.append(f"*Pending restore plans:* {len(plans) or 'none'}")
     lines += [
-        f"• `{p.plan.fingerprint}` on `{escape_mrkdwn(p.table)}`: {p.state.value}, "
+        f"• `{p.plan.fingerprint}` on `{escape_data(p.table)}`: {p.state.value}, "
         f"expires {fmt_instant(p.expires_at)}"
         for p in plans
     ]

@@ -16,7 +16,7 @@ from core.history import RowChange, RowKind
 from core.sample import shorten
 from core.timetravel import TimeTravel
 from core.timeutil import fmt_instant
-from usecases.render import MAX_SECTION_TEXT, Message, escape_mrkdwn, render_template
+from usecases.render import MAX_SECTION_TEXT, Message, escape_data, render_template
 from usecases.render.alert import clip
 
 _LABEL = {
@@ -29,7 +29,7 @@ _LABEL = {
 
 def _sample_line(change: RowChange) -> list[str]:
     image = change.before or change.after or {}
-    key = ", ".join(shorten(v, 20) for v in change.key)
+    key = escape_data(", ".join(shorten(v, 20) for v in change.key))
     if change.kind is RowKind.UPDATED and change.after is not None and change.before is not None:
         detail = "; ".join(
             f"{c}: {shorten(change.before[c], 15)} → {shorten(change.after[c], 15)}"
@@ -37,7 +37,7 @@ def _sample_line(change: RowChange) -> list[str]:
         )
     else:
         detail = ", ".join(f"{k}={shorten(v, 15)}" for k, v in list(image.items())[:4])
-    return [_LABEL[change.kind], key, escape_mrkdwn(detail).replace("`", "'")]
+    return [_LABEL[change.kind], key, escape_data(detail)]
 
 
 def timetravel_message(t: TimeTravel, view_id: str) -> Message:
