@@ -31,6 +31,9 @@ def configure_logging(
     console = logging.StreamHandler(sys.stderr)
     console.setFormatter(logging.Formatter(FORMAT) if tracebacks else _NoTraceback(FORMAT))
     root.addHandler(console)
+    # APScheduler logs every run of every job at INFO: two lines per 0.1 s watcher tick.
+    if root.level > logging.DEBUG:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if error_file is not None:
         error_file.parent.mkdir(parents=True, exist_ok=True)
         detail = logging.FileHandler(error_file, encoding="utf-8")
