@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 import handlers
 from bot.errors import log_unexpected, unexpected_sentence
+from handlers.replay import ReplayGuard
 from handlers.reporting import sentence
 from usecases.context import Context
 from usecases.errors import VaultError
@@ -55,6 +56,7 @@ def create_app(
         listener_executor=executor or ThreadPoolExecutor(16, thread_name_prefix="listener"),
         logger=logging.getLogger("flightvault.bolt"),
     )
+    app.use(ReplayGuard())  # after Bolt's signature check, before any listener
     handlers.register(app, deps)
     app.error(_on_error)
     return app

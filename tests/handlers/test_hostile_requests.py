@@ -74,3 +74,22 @@ def test_oversized_body(offline_bot: OfflineBot) -> None:
 def test_malformed_payload_even_when_signed(offline_bot: OfflineBot, payload: str) -> None:
     assert offline_bot.driver.post(urlencode({"payload": payload}).encode()).status == 400
     _nothing_happened(offline_bot)
+
+
+def test_a_replayed_request_is_refused(offline_bot: OfflineBot) -> None:
+    """The same signed request sent twice within five minutes runs once."""
+    ts = int(time.time())
+    body = urlencode(
+        {
+            "command": "/vault",
+            "text": "audit",
+            "user_id": "U0ALICE",
+            "channel_id": "C0INCIDENT",
+            "response_url": "http://127.0.0.1:9/r",
+        }
+    ).encode()
+    first = offline_bot.driver.post(body, timestamp=ts)
+    assert first.status == 200 and "audit entries" in first.body
+    again = offline_bot.driver.post(body, timestamp=ts)
+    assert again.status == 401
+    assert offline_bot.driver.post(body, timestamp=ts + 1).status == 200  # a new signature
