@@ -90,30 +90,48 @@ def _screen(environ: dict[str, Any]) -> str | None:
 class Health:
     """``/healthz``: is the watched database answering, and does Slack accept our token?
 
-    Slack is asked at most every ``slack_every`` seconds (a health check must
-    not spend the rate limit).
+    Anyone who can reach the port may ask, so the answer carries a status and
+    reasons, never connection details (server version, host, workspace, driver
+    errors): those go to the log, once per change. Slack is asked at most every
+    ``slack_every`` seconds (a health check must not spend the rate limit).
     """
 
     def __init__(self, deps: Context, client: WebClient, slack_every: float = 30.0) -> None:
         self.deps = deps
         self.client = client
         self.slack_every = slack_every
-        self._slack: tuple[float, bool, str] = (0.0, False, "not checked yet")
+        self._slack: tuple[float, str | None] = (0.0, "Slack has not been asked yet")
+        self._said: tuple[str, ...] = ()
 
     def __call__(self) -> dict[str, Any]:
+        reasons, details = [], []
         try:
-            database, db_ok = self.deps.reachable(), True
+            self.deps.reachable()
         except VaultError as exc:
-            database, db_ok = str(exc), False
-        checked, slack_ok, slack = self._slack
-        if time.monotonic() - checked > self.slack_every or not slack_ok:
+            reasons.append("the watched database does not answer")
+            details.append(str(exc))
+        slack = self._slack_problem()
+        if slack is not None:
+            reasons.append("Slack does not accept the bot's token or cannot be reached")
+            details.append(slack)
+        if tuple(details) != self._said:
+            self._said = tuple(details)
+            if details:
+                log.warning("health degraded: %s", "; ".join(details))
+            else:
+                log.info("health ok")
+        return {"ok": not reasons, "status": "degraded" if reasons else "ok", "reasons": reasons}
+
+    def _slack_problem(self) -> str | None:
+        checked, problem = self._slack
+        if time.monotonic() - checked > self.slack_every or problem is not None:
             try:
-                team = self.client.auth_test().get("team", "")
-                slack_ok, slack = True, f"token accepted by {team}"
+                self.client.auth_test()
+                problem = None
             except (SlackApiError, SlackClientError, OSError) as exc:
-                slack_ok, slack = False, f"Slack unreachable: {str(exc).splitlines()[0][:120]}"
-            self._slack = (time.monotonic(), slack_ok, slack)
-        return {"ok": db_ok and slack_ok, "database": database, "slack": slack}
+                problem = f"Slack unreachable: {str(exc).splitlines()[0][:120]}"
+            self._slack = (time.monotonic(), problem)
+        return problem
 
 
 class HttpServer:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
+from slack_sdk import WebClient
 
 from bot.commands import SLASH_COMMAND
 from bot.offline.harness import OfflineBot
 from bot.offline.wait import wait_until
-from bot.server import EVENTS_PATH, HEALTH_PATH, METRICS_PATH
+from bot.server import EVENTS_PATH, HEALTH_PATH, METRICS_PATH, Health
+from core.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,11 +63,14 @@ def test_dockerfile_runs_http_mode_and_checks_health() -> None:
     assert EVENTS_PATH == "/slack/events"
 
 
-def test_healthz_reports_the_database(offline_bot: OfflineBot) -> None:
+def test_healthz_reports_status_and_reasons_not_connection_details(
+    offline_bot: OfflineBot,
+) -> None:
     with urllib.request.urlopen(offline_bot.server.url + HEALTH_PATH, timeout=5) as reply:
-        body = json.loads(reply.read())
-    assert reply.status == 200 and body["ok"] is True
-    assert "MariaDB" in body["database"] and body["slack"] == "token accepted by Test"
+        raw = reply.read().decode()
+    assert reply.status == 200
+    assert json.loads(raw) == {"ok": True, "status": "ok", "reasons": []}
+    assert "MariaDB" not in raw and "Test" not in raw and "127.0.0.1" not in raw
 
 
 def test_metrics_are_exposed(offline_bot: OfflineBot) -> None:
@@ -98,3 +104,19 @@ def test_compose_agrees_with_the_dockerfile_and_the_code() -> None:
 
     parsed = build_parser().parse_args(["serve", "--http"])
     assert parsed.http and parsed.port is None  # PORT from the environment, default 3000
+
+
+def test_healthz_degraded_says_why_in_words_only(offline_bot: OfflineBot) -> None:
+    dead = make_engine("mariadb+mariadbconnector://root@127.0.0.1:9/nowhere")
+    ctx = replace(offline_bot.runtime.deps, engine=dead)
+    client = WebClient(token="xoxb-unused", base_url="http://127.0.0.1:9/api/")
+    try:
+        status = Health(ctx, client)()
+    finally:
+        dead.dispose()
+    assert status["ok"] is False and status["status"] == "degraded"
+    assert status["reasons"] == [
+        "the watched database does not answer",
+        "Slack does not accept the bot's token or cannot be reached",
+    ]
+    assert "127.0.0.1" not in json.dumps(status) and "nowhere" not in json.dumps(status)

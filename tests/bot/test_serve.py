@@ -43,7 +43,7 @@ def test_serve_http_health_metrics_and_sigterm(database_url: str, tmp_path: Path
                 what="the server",
             )
             health = json.loads(body)
-            assert status == 200 and health["ok"] and "MariaDB" in health["database"]
+            assert status == 200 and health == {"ok": True, "status": "ok", "reasons": []}
             assert b"flightvault_alerts_posted_total" in get(f"http://127.0.0.1:{port}/metrics")[1]
             time.sleep(3)  # about 30 watcher ticks: none of them may log at the default level
             started = time.monotonic()
