@@ -11,15 +11,23 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from usecases.context import Context
 from usecases.delivery import deliver_now
-from usecases.port import Posted, Thread, Undelivered, Upload
+from usecases.port import NotInChannel, Posted, Thread, Undelivered, Upload
 from usecases.render import Message
+
+ABSENT = {"not_in_channel", "channel_not_found", "is_archived"}
 
 
 @contextmanager
 def _delivered() -> Iterator[None]:
+    """Slack's failures as the port's: a channel we cannot post in is the user's to fix
+    (a sentence), anything else is the delivery's (best-effort callers carry on)."""
     try:
         yield
-    except (SlackApiError, SlackClientError, OSError) as exc:
+    except SlackApiError as exc:
+        if exc.response.get("error") in ABSENT:
+            raise NotInChannel() from exc
+        raise Undelivered(str(exc)) from exc
+    except (SlackClientError, OSError) as exc:
         raise Undelivered(str(exc)) from exc
 
 

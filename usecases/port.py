@@ -10,15 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from core.errors import VaultError
 from core.thread import Thread
 from usecases.render import Message
 
-__all__ = ["Port", "Posted", "Thread", "Undelivered", "Upload"]
+__all__ = ["NotInChannel", "Port", "Posted", "Thread", "Undelivered", "Upload"]
 
 
 class Undelivered(Exception):
     """The port could not say it now (Slack down, message deleted); best-effort callers
     carry on, the state store keeps the truth."""
+
+
+class NotInChannel(Undelivered, VaultError):
+    """The bot is not a member of the channel it was asked to answer in."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "I'm not in this channel, so I can't answer here: invite me with "
+            "`/invite @FlightVault`, or ask in the incident channel."
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,7 @@ class FakeSlackAPI:
         self.token = token
         self.calls: list[Call] = []
         self.usergroups: dict[str, list[str]] = {}  # user-group ID -> member user IDs
+        self.absent: set[str] = set()  # channels the bot is not in: posts answer not_in_channel
         self._lock = threading.Condition()
         self._failures: dict[str, _Failure] = {}
         self._slow: dict[str, _Slow] = {}
@@ -155,6 +156,8 @@ class FakeSlackAPI:
 
     def answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel", "C0TEST")
+        if channel in self.absent and method.startswith("chat."):
+            return {"ok": False, "error": "not_in_channel"}
         if method == "auth.test":
             return {
                 "ok": True,

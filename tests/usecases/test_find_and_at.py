@@ -137,3 +137,17 @@ def test_help_lists_every_subcommand(bot: OfflineBot) -> None:
     text = bot.driver.slash("help").json()["blocks"][0]["text"]["text"]
     for form in ("/vault help", "/vault find <table>", "/vault at <table> <time>"):
         assert form in text
+
+
+def test_a_command_in_a_channel_without_the_bot_says_to_invite_it(
+    bot: OfflineBot, engine: Engine
+) -> None:
+    run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+    bot.slack.absent.add("C0ELSEWHERE")
+    assert bot.driver.slash("find stations since 1h", channel="C0ELSEWHERE").status == 200
+    (said,) = wait_until(
+        lambda: [c for c in responses(bot) if "invite me" in str(c.params.get("text"))],
+        what="the invitation sentence",
+    )
+    assert said.params["response_type"] == "ephemeral"
+    assert "Something went wrong" not in str([c.params for c in responses(bot)])
