@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
+from core.approvals import PlanRecord, PlanState
 from core.catalogue import load_catalogue
 from core.finder import find_restore_point
+from core.plan import RestorePlan
 from core.state.store import StateStore
 from core.timeutil import ONE_MICROSECOND
 from core.watcher import WatchConfig, Watcher
@@ -16,6 +19,7 @@ from tests.support.slack import assert_valid_message
 from tests.support.sql import run_sql
 from usecases.render.alert import alert_message, growth_message
 from usecases.render.finder import finder_message
+from usecases.render.restore import outcome_message
 
 PERIOD = (
     " row_start TIMESTAMP(6) GENERATED ALWAYS AS ROW START INVISIBLE,"
@@ -81,3 +85,25 @@ def test_million_row_deletion(engine: Engine, tmp_path: Path) -> None:
     assert finding.damage_totals()["big"].deleted == 1_000_000
     answer = finder_message(finding)
     assert_valid_message(answer.text, answer.blocks)
+
+
+def test_an_outcome_over_hundreds_of_tables_stays_within_block_kit() -> None:
+    """Clipped at whole lines with "… and N more", so the outcome of a committed restore
+    over many tables is never rejected by Slack."""
+    now = datetime.now(UTC)
+    plan = RestorePlan(table="t000", restore_point=now, steps=(), tables=(), fingerprint="f")
+    rec = PlanRecord(
+        "p1", "db", None, "t000", "restore", PlanState.EXECUTED, plan, "U0ALICE", ("U0BOB",),
+        1, 3, "C0INCIDENT", None, "1.1", None, None, now, now + timedelta(hours=1),
+    )  # fmt: skip
+    outcome = {
+        "seconds": 1.5,
+        "check_seconds": 0.5,
+        "verified": 40_000,
+        "conflicts": 0,
+        "rows": {f"table_with_a_long_name_{i:03d}": {"reinsert": 100} for i in range(300)},
+    }
+    message = outcome_message(rec, outcome)
+    assert_valid_message(message.text, message.blocks)
+    text = message.blocks[0]["text"]["text"]
+    assert text.endswith("more") and "… and " in text and "table_with_a_long_name_000" in text

@@ -47,6 +47,21 @@ class Message:
         return {"text": self.text, "blocks": self.blocks}
 
 
+def clip_lines(lines: list[str], limit: int = MAX_SECTION_TEXT) -> str:
+    """As many whole lines as fit in ``limit`` characters, then "… and N more"."""
+    kept: list[str] = []
+    used = 0
+    for n, line in enumerate(lines):
+        rest = len(lines) - n
+        tail = len(f"\n… and {rest:,} more") if rest > 1 else 0
+        if used + len(line) + 1 + tail > limit and n:
+            kept.append(f"… and {rest:,} more")
+            break
+        kept.append(line[:limit])
+        used += len(line) + 1
+    return "\n".join(kept)
+
+
 def render_template(name: str, /, **context: Any) -> str:
     return _ENV.get_template(name).render(**context).strip()
 

@@ -23,6 +23,7 @@ from core.timeutil import fmt_instant
 from usecases.render import (
     MAX_SECTION_TEXT,
     Message,
+    clip_lines,
     escape_data,
     escape_mrkdwn,
     render_template,
@@ -157,7 +158,7 @@ def outcome_message(rec: PlanRecord, outcome: dict[str, Any]) -> Message:
             0, f"{rows(outcome['conflicts'])} skipped, as previewed (conflicts, kept back)."
         )
     blocks: list[Block] = [
-        _section("outcome", "\n".join(lines)),
+        _section("outcome", clip_lines(lines)),
         _section("outcome_verified", " ".join(checked)),
     ]
     if rec.kind == "restore":
