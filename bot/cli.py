@@ -56,22 +56,27 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     runtime = build_runtime(settings, socket_mode=mode == "socket")
     runtime.deps.reachable()
     runtime.start_watching()
+    stop = threading.Event()  # SIGTERM and SIGINT drain both modes the same way
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         if mode == "socket":
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             assert settings.slack_app_token is not None
             token = settings.slack_app_token.get_secret_value()
-            SocketModeHandler(runtime.app, token).start()
+            handler = SocketModeHandler(runtime.app, token)
+            handler.connect()
+            log.info("connected to Slack over Socket Mode")
+            stop.wait()
+            log.info("stopping: finishing in-flight work")
+            handler.close()  # no new requests; runtime.close() finishes those in flight
             return 0
         from bot.server import Health, HttpServer, make_wsgi
 
         health = Health(runtime.deps, runtime.app.client)
         wsgi = make_wsgi(runtime.app, health, runtime.deps.metrics.render)
         server = HttpServer(wsgi, args.host, args.port or settings.port).start()
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
         log.info("serving Slack requests on http://%s:%s/slack/events", args.host, server.port)
         stop.wait()
         log.info("stopping: finishing in-flight work")

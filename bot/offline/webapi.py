@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from bot.offline.socket_link import SocketLink
+
 BOT_USER_ID = "U0FLIGHTV"
 
 
@@ -66,11 +68,14 @@ class _Slow:
 
 
 class FakeSlackAPI:
-    def __init__(self, token: str = "xoxb-flightvault-test") -> None:
-        self.token = token
+    def __init__(
+        self, token: str = "xoxb-flightvault-test", app_token: str = "xapp-flightvault-test"
+    ) -> None:
+        self.token, self.app_token = token, app_token
         self.calls: list[Call] = []
         self.usergroups: dict[str, list[str]] = {}  # user-group ID -> member user IDs
         self.absent: set[str] = set()  # channels the bot is not in: posts answer not_in_channel
+        self.link: SocketLink | None = None  # Socket Mode's endpoint, opened on first ask
         self._lock = threading.Condition()
         self._failures: dict[str, _Failure] = {}
         self._slow: dict[str, _Slow] = {}
@@ -87,6 +92,8 @@ class FakeSlackAPI:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+        if self.link is not None:
+            self.link.close()
 
     @property
     def root(self) -> str:
@@ -158,6 +165,10 @@ class FakeSlackAPI:
         channel = params.get("channel", "C0TEST")
         if channel in self.absent and method.startswith("chat."):
             return {"ok": False, "error": "not_in_channel"}
+        if method == "apps.connections.open":
+            with self._lock:
+                self.link = self.link or SocketLink()
+            return {"ok": True, "url": self.link.url}
         if method == "auth.test":
             return {
                 "ok": True,
@@ -252,7 +263,8 @@ class FakeSlackAPI:
                         }
                     ).encode()
                     return self._send(failure.status, body, "application/json", headers)
-                if self.headers.get("Authorization") != f"Bearer {api.token}":
+                token = api.app_token if name == "apps.connections.open" else api.token
+                if self.headers.get("Authorization") != f"Bearer {token}":
                     return self._json({"ok": False, "error": "invalid_auth"})
                 call = Call("api", name, params)
                 api._record(call)

@@ -59,3 +59,42 @@ def test_serve_http_health_metrics_and_sigterm(database_url: str, tmp_path: Path
             process.stdout.close()
         assert "Traceback" not in output and "s3cret" not in output
         assert len(output.splitlines()) < 15, output[-2000:]
+
+
+def test_serve_socket_mode_drains_and_exits_0_on_sigterm(database_url: str, tmp_path: Path) -> None:
+    with FakeSlackAPI(token="xoxb-serve-test", app_token="xapp-serve-test") as slack:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VAULT_"))}
+        env.update(
+            SLACK_BOT_TOKEN="xoxb-serve-test",
+            SLACK_APP_TOKEN="xapp-serve-test",
+            SLACK_API_URL=slack.base_url,
+            VAULT_DATABASE_URL=database_url,
+            VAULT_ALERT_CHANNEL="C0INCIDENT",
+            VAULT_APPROVERS="U0ALICE,U0BOB",
+            VAULT_STATE_URL=f"sqlite:///{tmp_path}/state.db",
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until(
+                lambda: slack.link is not None and slack.link.connections > 0,
+                timeout=30,
+                what="the Socket Mode connection",
+            )
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=20) == 0
+            assert time.monotonic() - started < 15
+        finally:
+            if process.poll() is None:
+                process.kill()
+        output = process.stdout.read().decode() if process.stdout is not None else ""
+        if process.stdout is not None:
+            process.stdout.close()
+        assert "Traceback" not in output and "xapp-serve-test" not in output
+        assert "stopping: finishing in-flight work" in output
