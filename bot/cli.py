@@ -116,13 +116,12 @@ class Terminal:
 
 
 @contextmanager
-def _context(settings: Settings) -> Iterator[Context]:
+def _context(settings: Settings, *, state_url: str | None = None) -> Iterator[Context]:
     """The watched database and the state store, as the bot itself would see them."""
     from usecases.context import Context
 
-    ctx = Context.open(settings)
+    ctx = Context.open(settings, state_url=state_url, check=True)
     try:
-        ctx.reachable()
         yield ctx
     finally:
         ctx.close()
@@ -132,7 +131,7 @@ def _find(args: argparse.Namespace, settings: Settings) -> int:
     from bot.commands import parse_find
     from usecases import find
 
-    with _context(settings) as ctx:
+    with _context(settings, state_url="sqlite://") as ctx:  # a terminal answer keeps nothing
         now = ctx.server_now()
         words = [args.table]
         for key in ("since", "before", "check"):
@@ -140,7 +139,13 @@ def _find(args: argparse.Namespace, settings: Settings) -> int:
                 words += [key, getattr(args, key)]
         request = parse_find(words, now=now)
         find.find(
-            ctx, Terminal(), request, thread=Thread("terminal"), incident_id=None, actor="cli"
+            ctx,
+            Terminal(),
+            request,
+            thread=Thread("terminal"),
+            incident_id=None,
+            actor="cli",
+            keep=False,
         )
     return 0
 

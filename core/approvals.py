@@ -144,6 +144,11 @@ def check_typed(rec: PlanRecord, *, confirmed: bool, threshold: int) -> None:
         )
 
 
+def typed_matches(rec: PlanRecord, typed: str) -> bool:
+    """The approver typed the table's name (surrounding spaces forgiven)."""
+    return typed.strip() == rec.table
+
+
 def expiry(now: datetime, ttl_seconds: float) -> datetime:
     """When a plan previewed ``now`` stops accepting decisions."""
     return now + timedelta(seconds=ttl_seconds)

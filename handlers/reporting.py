@@ -9,6 +9,7 @@ as its sentence, anything else as an error ID, always privately.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ def sentence(exc: VaultError) -> str:
     text = str(exc)
     for person in exc.people:
         if person:
-            text = text.replace(person, f"<@{person}>")
+            text = re.sub(rf"(?<![\w@]){re.escape(person)}(?!\w)", f"<@{person}>", text)
     return text
 
 
@@ -45,6 +46,17 @@ def reported(respond: Respond, *, what: str, replace: bool = False) -> Iterator[
 
 
 Work = Callable[[dict[str, Any], WebClient], None]
+
+
+def deferred(respond: Respond) -> Callable[..., None]:
+    """An ``ack`` for a listener that runs after the real ack: what it would have said in
+    the ack replaces the placeholder the person sees."""
+
+    def ack(**kwargs: Any) -> None:
+        if kwargs:
+            respond(replace_original=True, **kwargs)
+
+    return ack
 
 
 def after_ack(workers: Executor, what: str, work: Work) -> Callable[..., None]:

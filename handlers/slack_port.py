@@ -86,6 +86,8 @@ class SlackPort:
 
     def upload(self, thread: Thread, *uploads: Upload, comment: str | None = None) -> None:
         files = [u.entry() for u in uploads]
+        if not files:
+            return
         one = files[0] if len(files) == 1 else {"file_uploads": files}
         extra = {"initial_comment": comment} if comment else {}
         with _delivered():

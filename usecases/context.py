@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,7 +30,7 @@ class Context:
     engine: Engine
     store: StateStore
     metrics: Metrics = field(default_factory=Metrics)
-    workers: ThreadPoolExecutor = field(
+    workers: Executor = field(
         default_factory=lambda: ThreadPoolExecutor(16, thread_name_prefix="work")
     )
     _catalogue: list[Any] = field(default_factory=lambda: [None, 0.0], repr=False)
@@ -55,17 +55,31 @@ class Context:
         return describe_url(self.engine.url)
 
     @classmethod
-    def open(cls, settings: Settings, *, pool_size: int = 5, max_overflow: int = 10) -> Context:
-        """Connect to the watched database and the state store (creating its tables)."""
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        pool_size: int = 5,
+        max_overflow: int = 10,
+        state_url: str | None = None,
+        check: bool = False,
+    ) -> Context:
+        """Connect to the watched database (``check``: it must answer first, so an outage
+        is told as such) and to the state store, creating its tables. ``state_url``
+        overrides the configured store (``sqlite://``: a throwaway one in memory)."""
         engine = make_engine(
             settings.database_url(), pool_size=pool_size, max_overflow=max_overflow
         )
-        store = StateStore.from_url(settings.vault_state_url)
+        store: StateStore | None = None
         try:
+            if check:
+                check_reachable(engine)
+            store = StateStore.from_url(state_url or settings.vault_state_url)
             store.create_tables()
         except Exception:
             engine.dispose()
-            store.dispose()
+            if store is not None:
+                store.dispose()
             raise
         return cls(settings, engine, store)
 

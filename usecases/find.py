@@ -42,9 +42,11 @@ def find(
     thread: Thread,
     incident_id: str | None,
     actor: str,
+    keep: bool = True,
 ) -> Finding:
     """Search, answer in ``thread`` with a *Preview restore* button, keep the finding (so
-    the preview plans exactly that damage) and draw the timeline under the answer."""
+    the preview plans exactly that damage) and draw the timeline under the answer.
+    ``keep=False`` (a terminal): the answer alone, nothing stored, no picture."""
     note = out.working(thread, searching_message(request.table))
     try:
         with ctx.engine.connect() as conn:
@@ -61,6 +63,9 @@ def find(
         out.abandon(note)
         raise
     ctx.metrics.finder_duration.observe(finding.seconds)
+    if not keep:
+        out.finish(thread, note, finder_message(finding))
+        return finding
     finding_id = ctx.store.save_finding(
         source=ctx.source,
         table=finding.table,

@@ -60,8 +60,11 @@ def freeze(
     )
     if deps.store.freezes.create(record) is None:
         held = deps.store.freezes.find(source=deps.source, table=table)
-        since = f" since {fmt_instant(held.frozen_at)} by <@{held.frozen_by}>" if held else ""
-        raise rules.FreezeRefused(f"{record.target} is already frozen{since}. Nothing changed.")
+        since = f" since {fmt_instant(held.frozen_at)} by {held.frozen_by}" if held else ""
+        raise rules.FreezeRefused(
+            f"{record.target} is already frozen{since}. Nothing changed.",
+            people=(held.frozen_by,) if held else (),
+        )
     try:
         with deps.engine.begin() as conn:
             if table is None:

@@ -172,6 +172,11 @@ def preview_view(ctx: Context, out: Port, view_id: str, user: str, thread: Threa
     preview_to_instant(ctx, out, table, instant, user, thread)
 
 
+def typed_matches(rec: PlanRecord, typed: str) -> bool:
+    """What the approver typed in the confirmation dialog names the plan's table."""
+    return approvals.typed_matches(rec, typed)
+
+
 def needs_typing(deps: Context, rec: PlanRecord) -> bool:
     """Large restores are approved in a dialog where the approver types the table name."""
     return approvals.needs_typing(rec, deps.settings.vault_confirm_rows)

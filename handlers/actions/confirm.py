@@ -60,7 +60,7 @@ def on_submit(deps: Context) -> Listener:
         if rec is None:
             ack(response_action="errors", errors={CONFIRM_BLOCK: "That plan is no longer known."})
             return
-        if typed.strip() != rec.table:
+        if not restore_flow.typed_matches(rec, typed):
             ack(
                 response_action="errors",
                 errors={CONFIRM_BLOCK: f"Type {rec.table} exactly to approve; nothing changed."},

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.commands import split_command
-from handlers.authz import APPROVERS_ONLY, is_authorised
+from handlers.authz import APPROVERS_ONLY, is_authorised, known
 from handlers.commands import at, find, ops, toolkit
-from handlers.reporting import sentence
+from handlers.inline import Inline
+from handlers.reporting import deferred, run_reported, sentence
 from usecases.context import Context
 from usecases.errors import VaultError, not_allowed
 from usecases.render.help import help_message, unknown_subcommand
@@ -51,10 +53,30 @@ def make_listener(deps: Context) -> Callable[..., None]:
             ack(response_type="ephemeral", **unknown_subcommand(name).as_kwargs())
             return
         what = APPROVERS_ONLY.get(name)
-        approvers = deps.settings.vault_approvers
-        if what is not None and not is_authorised(client, command["user_id"], approvers):
+        call = {"deps": deps, "args": args, "command": command, "respond": respond}
+        if what is None:
+            route(ack=ack, client=client, **call)
+            return
+        user, approvers = command["user_id"], deps.settings.vault_approvers
+        allowed = known(client, user, approvers)
+        if allowed is None:  # a group must be asked: ack first, decide on a worker
+            ack(response_type="ephemeral", text="Checking that you may do this…")
+            later = deferred(respond)
+            deps.workers.submit(
+                run_reported, respond, f"checking {name}", _guarded, what, later, client, call
+            )
+            return
+        if not allowed:
             ack(response_type="ephemeral", text=not_allowed(what))
             return
-        route(ack=ack, deps=deps, args=args, command=command, respond=respond, client=client)
+        route(ack=ack, client=client, **call)
+
+    def _guarded(what: str, ack: Callable[..., None], client: WebClient, call: Any) -> None:
+        name = split_command(call["command"].get("text", ""))[0]
+        if not is_authorised(client, call["command"]["user_id"], deps.settings.vault_approvers):
+            ack(response_type="ephemeral", text=not_allowed(what))
+            return
+        inline = {**call, "deps": replace(deps, workers=Inline())}  # already on a worker
+        routes[name](ack=ack, client=client, **inline)
 
     return vault
