@@ -59,7 +59,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     stop = threading.Event()  # SIGTERM and SIGINT drain both modes the same way
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    from bot.server import Health, HttpServer, make_ops_wsgi, make_wsgi
+
+    health = Health(runtime.deps, runtime.app.client)
+    metrics = runtime.deps.metrics.render
+    servers = []
     try:
+        if settings.vault_ops_port:
+            ops = HttpServer(make_ops_wsgi(health, metrics), args.host, settings.vault_ops_port)
+            servers.append(ops.start())
+            log.info("serving /healthz and /metrics on port %s", ops.port)
         if mode == "socket":
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -72,17 +81,17 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             log.info("stopping: finishing in-flight work")
             handler.close()  # no new requests; runtime.close() finishes those in flight
             return 0
-        from bot.server import Health, HttpServer, make_wsgi
-
-        health = Health(runtime.deps, runtime.app.client)
-        wsgi = make_wsgi(runtime.app, health, runtime.deps.metrics.render)
+        own = None if settings.vault_ops_port else health
+        wsgi = make_wsgi(runtime.app, own, metrics)
         server = HttpServer(wsgi, args.host, args.port or settings.port).start()
+        servers.append(server)
         log.info("serving Slack requests on http://%s:%s/slack/events", args.host, server.port)
         stop.wait()
         log.info("stopping: finishing in-flight work")
-        server.close()
         return 0
     finally:
+        for running in servers:
+            running.close()
         runtime.close()
 
 
@@ -226,7 +235,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"flightvault: {exc}", file=sys.stderr)
         return 2
     level = "DEBUG" if args.debug else settings.vault_log_level
-    configure_logging(level, error_file=ERROR_LOG, tracebacks=args.debug or args.command == "serve")
+    configure_logging(
+        level,
+        error_file=ERROR_LOG,
+        tracebacks=args.debug or args.command == "serve",
+        json_lines=settings.vault_log_format == "json",
+    )
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
         return func(args, settings)

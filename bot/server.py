@@ -32,30 +32,49 @@ METRICS_PATH = "/metrics"
 MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; refuse anything bigger
 
 
+WSGI = Callable[..., Iterable[bytes]]
+
+
 def make_wsgi(
     app: App,
-    health: Callable[[], dict[str, Any]],
+    health: Callable[[], dict[str, Any]] | None,
     metrics: Callable[[], bytes] | None = None,
-) -> Callable[..., Iterable[bytes]]:
+) -> WSGI:
+    """Slack's requests, and (unless they have their own port) ``/healthz`` and ``/metrics``."""
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+    ops = make_ops_wsgi(health, metrics) if health is not None else None
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if ops is not None and path in (HEALTH_PATH, METRICS_PATH) and method == "GET":
+            return ops(environ, start_response)
+        if path == EVENTS_PATH and method == "POST":
+            refusal = _screen(environ)
+            if refusal is not None:
+                start_response(refusal, [("Content-Type", "text/plain")])
+                return [refusal.encode()]
+        return bolt(environ, start_response)
+
+    return wsgi
+
+
+def make_ops_wsgi(
+    health: Callable[[], dict[str, Any]], metrics: Callable[[], bytes] | None = None
+) -> WSGI:
+    """``/healthz`` and ``/metrics`` alone: for ``VAULT_OPS_PORT``, a port only operators reach."""
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == HEALTH_PATH and method == "GET":
             status = health()
             code = "200 OK" if status.get("ok") else "503 Service Unavailable"
-            body = json.dumps(status).encode()
             start_response(code, [("Content-Type", "application/json")])
-            return [body]
-        if path == EVENTS_PATH and method == "POST":
-            refusal = _screen(environ)
-            if refusal is not None:
-                start_response(refusal, [("Content-Type", "text/plain")])
-                return [refusal.encode()]
+            return [json.dumps(status).encode()]
         if path == METRICS_PATH and method == "GET" and metrics is not None:
             start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4")])
             return [metrics()]
-        return bolt(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found"]
 
     return wsgi
 

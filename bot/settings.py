@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         0.8, gt=0, le=1, description="Alert when the last history partition is this full"
     )
     vault_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    vault_log_format: Literal["text", "json"] = Field(
+        "text", description="json: one JSON object per line, error IDs as their own field"
+    )
+    vault_ops_port: int | None = Field(
+        None, ge=1, le=65535, description="Serve /healthz and /metrics on this port instead"
+    )
     port: int = Field(3000, ge=1, le=65535)
 
     @field_validator("vault_approvers", mode="before")

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from bot.offline.wait import wait_until
@@ -98,3 +100,64 @@ def test_serve_socket_mode_drains_and_exits_0_on_sigterm(database_url: str, tmp_
             process.stdout.close()
         assert "Traceback" not in output and "xapp-serve-test" not in output
         assert "stopping: finishing in-flight work" in output
+
+
+def test_ops_port_and_json_logs(database_url: str, tmp_path: Path) -> None:
+    """/healthz and /metrics on their own port (the Slack port no longer answers them), and
+    every log line a JSON object."""
+    port, ops = free_port(), free_port()
+    with FakeSlackAPI(token="xoxb-serve-test") as slack:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VAULT_"))}
+        env.update(
+            SLACK_BOT_TOKEN="xoxb-serve-test",
+            SLACK_SIGNING_SECRET="s3cret",
+            SLACK_API_URL=slack.base_url,
+            VAULT_DATABASE_URL=database_url,
+            VAULT_ALERT_CHANNEL="C0INCIDENT",
+            VAULT_APPROVERS="U0ALICE,U0BOB",
+            VAULT_STATE_URL=f"sqlite:///{tmp_path}/state.db",
+            VAULT_OPS_PORT=str(ops),
+            VAULT_LOG_FORMAT="json",
+            PORT=str(port),
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            status, body = wait_until(
+                lambda: (r := get(f"http://127.0.0.1:{ops}/healthz"))[0] and r,
+                timeout=30,
+                what="the ops port",
+            )
+            assert status == 200 and json.loads(body)["status"] == "ok"
+            assert b"flightvault_alerts_posted_total" in get(f"http://127.0.0.1:{ops}/metrics")[1]
+            main = wait_until(
+                lambda: _status(f"http://127.0.0.1:{port}/healthz"), what="the Slack port"
+            )
+            assert main == 404
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=20) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+        output = process.stdout.read().decode() if process.stdout is not None else ""
+        if process.stdout is not None:
+            process.stdout.close()
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(e) for e in lines)
+    assert any("stopping" in e["message"] for e in lines)
+
+
+def _status(url: str) -> int:
+    """The HTTP status, errors included; 0 while nothing listens."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as reply:
+            return int(reply.status)
+    except urllib.error.HTTPError as err:
+        return err.code
+    except OSError:
+        return 0
