@@ -33,6 +33,9 @@ class Context:
     workers: Executor = field(
         default_factory=lambda: ThreadPoolExecutor(16, thread_name_prefix="work")
     )
+    readers: Executor = field(  # finders, previews, time travel, reports: bounded, apart
+        default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="read")
+    )  # from ``workers``, so heavy reads never queue in front of an approved restore
     _catalogue: list[Any] = field(default_factory=lambda: [None, 0.0], repr=False)
 
     def catalogue(self, *, max_age: float = 30.0) -> Catalogue:
@@ -101,6 +104,7 @@ class Context:
         )
 
     def close(self) -> None:
+        self.readers.shutdown(wait=True)
         self.workers.shutdown(wait=True)
         self.store.dispose()
         self.engine.dispose()

@@ -34,4 +34,4 @@ def handle(
         out = SlackPort.of(deps, client, respond, slash=True)
         travel.travel_to(deps, out, table, instant, thread=thread)
 
-    deps.workers.submit(run_reported, respond, "travelling in time", work, replace=True)
+    deps.readers.submit(run_reported, respond, "travelling in time", work, replace=True)

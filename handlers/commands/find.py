@@ -36,4 +36,4 @@ def handle(
             deps, out, request, thread=thread, incident_id=incident_id, actor=command["user_id"]
         )
 
-    deps.workers.submit(run_reported, respond, "finding the restore point", work, replace=True)
+    deps.readers.submit(run_reported, respond, "finding the restore point", work, replace=True)

@@ -20,7 +20,7 @@ def status(*, ack: Ack, deps: Context, respond: Respond, **_: Any) -> None:
         message = incidents.status(deps)
         respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
 
-    deps.workers.submit(run_reported, respond, "reporting status", work, replace=True)
+    deps.readers.submit(run_reported, respond, "reporting status", work, replace=True)
 
 
 def _answer(ack: Ack, answer: Callable[[], str]) -> None:

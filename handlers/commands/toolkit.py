@@ -134,4 +134,4 @@ def report(
         made = post_report(deps, out, prefix, channel=command["channel_id"])
         respond(replace_original=True, text=f"Uploaded `{made.filename}` to the incident's thread.")
 
-    deps.workers.submit(run_reported, respond, "writing the report", work, replace=True)
+    deps.readers.submit(run_reported, respond, "writing the report", work, replace=True)

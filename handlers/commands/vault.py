@@ -76,7 +76,7 @@ def make_listener(deps: Context) -> Callable[..., None]:
         if not is_authorised(client, call["command"]["user_id"], deps.settings.vault_approvers):
             ack(response_type="ephemeral", text=not_allowed(what))
             return
-        inline = {**call, "deps": replace(deps, workers=Inline())}  # already on a worker
+        inline = {**call, "deps": replace(deps, workers=Inline(), readers=Inline())}  # on a worker
         routes[name](ack=ack, client=client, **inline)
 
     return vault

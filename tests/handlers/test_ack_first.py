@@ -3,6 +3,8 @@ late, every subcommand still gets its HTTP 200 within Slack's 3 seconds."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -66,3 +68,21 @@ def test_a_group_member_is_let_through_after_the_ack(database_url: str, engine: 
         )
         outsider = bot.driver.slash("unwatch stations", user="U0MALLORY")  # group now known
         assert outsider.json()["text"].startswith("Only people listed in VAULT_APPROVERS")
+
+
+def test_heavy_reads_run_on_their_own_pool(database_url: str, engine: Engine) -> None:
+    """Finders and previews queue on ``readers``; ``workers`` (decisions, restores) stay free."""
+    run_sql(engine, *STATIONS, "DELETE FROM stations WHERE city = 'Mumbai'")
+    with OfflineBot(database_url) as bot:
+        seen: list[str] = []
+        readers = bot.runtime.deps.readers
+        readers.submit(lambda: seen.append(threading.current_thread().name)).result()
+        busy = threading.Event()
+        for _ in range(8):  # more slow reads than the pool has threads
+            readers.submit(busy.wait, 10)
+        try:
+            done = bot.runtime.deps.workers.submit(lambda: "free")
+            assert done.result(timeout=2) == "free"
+        finally:
+            busy.set()
+        assert seen and seen[0].startswith("read")
