@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     vault_database_url: SecretStr | None = Field(None, description="The watched MariaDB")
     vault_alert_channel: str | None = Field(None, description="Channel ID for alerts")
     vault_approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    vault_viewers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Who may use the read commands (user or group IDs); empty: every member",
+    )
     vault_state_url: str = Field("sqlite:///flightvault-state.db", description="Bot state")
     vault_poll_interval: float = Field(1.0, gt=0, le=300, description="Max seconds between reads")
     vault_probe_interval: float = Field(0.1, gt=0, le=60, description="Cheap-signal cadence")
@@ -82,7 +86,7 @@ class Settings(BaseSettings):
     )
     port: int = Field(3000, ge=1, le=65535)
 
-    @field_validator("vault_approvers", mode="before")
+    @field_validator("vault_approvers", "vault_viewers", mode="before")
     @classmethod
     def _split_approvers(cls, value: object) -> object:
         if isinstance(value, str):

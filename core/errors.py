@@ -25,6 +25,13 @@ def not_allowed(what: str) -> str:
     return f"Only people listed in VAULT_APPROVERS can {what}. Nothing changed."
 
 
+def not_shown(what: str, *, guest: bool = False) -> str:
+    """The one wording for someone who may not see the database's rows."""
+    if guest:
+        return f"Guest accounts cannot {what}: FlightVault's answers show the database's rows."
+    return f"Only people listed in VAULT_VIEWERS or VAULT_APPROVERS can {what}."
+
+
 class ConfigError(VaultError):
     """A setting is missing or invalid; start-up stops (exit code 2)."""
 

@@ -19,6 +19,8 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.errors import log_unexpected, unexpected_sentence
+from handlers.authz import decide
+from usecases.context import Context
 from usecases.errors import VaultError
 
 log = logging.getLogger(__name__)
@@ -59,16 +61,24 @@ def deferred(respond: Respond) -> Callable[..., None]:
     return ack
 
 
-def after_ack(workers: Executor, what: str, work: Work) -> Callable[..., None]:
-    """A button listener: ack at once, then ``work(body, client)`` on a worker thread.
+def after_ack(ctx: Context, workers: Executor, what: str, work: Work) -> Callable[..., None]:
+    """A button listener: ack at once, then, on a worker thread, the policy for the button
+    (``handlers.authz``; it may ask Slack) and ``work(body, client)``.
 
     Handing the work off keeps Bolt's listener threads free to ack the next
     requests within Slack's 3 seconds, however slow the work is.
     """
 
+    def allowed(body: dict[str, Any], client: WebClient) -> None:
+        action = (body.get("actions") or [{}])[0].get("action_id", "")
+        refusal = decide(ctx, client, body["user"]["id"], action, ask=True)
+        if isinstance(refusal, str):
+            raise VaultError(refusal)
+        work(body, client)
+
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        hand_off(workers, respond, what, work, body, client)
+        hand_off(workers, respond, what, allowed, body, client)
 
     return listener
 

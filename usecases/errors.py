@@ -3,6 +3,6 @@ sentence to show (see ``core.errors``)."""
 
 from __future__ import annotations
 
-from core.errors import ConfigError, InvalidInput, VaultError, not_allowed
+from core.errors import ConfigError, InvalidInput, VaultError, not_allowed, not_shown
 
-__all__ = ["ConfigError", "InvalidInput", "VaultError", "not_allowed"]
+__all__ = ["ConfigError", "InvalidInput", "VaultError", "not_allowed", "not_shown"]

@@ -75,6 +75,7 @@ class FakeSlackAPI:
         self.calls: list[Call] = []
         self.usergroups: dict[str, list[str]] = {}  # user-group ID -> member user IDs
         self.absent: set[str] = set()  # channels the bot is not in: posts answer not_in_channel
+        self.guests: set[str] = set()  # users.info says is_restricted
         self.link: SocketLink | None = None  # Socket Mode's endpoint, opened on first ask
         self._lock = threading.Condition()
         self._failures: dict[str, _Failure] = {}
@@ -211,6 +212,7 @@ class FakeSlackAPI:
                     "tz": "UTC",
                     "is_bot": False,
                     "deleted": False,
+                    "is_restricted": user in self.guests,
                 },
             }
         if method == "usergroups.users.list":

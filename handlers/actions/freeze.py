@@ -31,4 +31,4 @@ def on_unfreeze(deps: Context, action: str) -> Callable[..., None]:
             authorised=approver(deps, client, user),
         )
 
-    return after_ack(deps.workers, f"handling unfreeze {action}", work)
+    return after_ack(deps, deps.workers, f"handling unfreeze {action}", work)

@@ -19,7 +19,10 @@ Listener = Callable[..., None]
 def on_find_restore_point(deps: Context) -> Listener:
     """The same finder as ``/vault find``, bounded to the incident, answered in its thread."""
     return after_ack(
-        deps.readers, "finding a restore point", lambda body, client: _find(deps, body, client)
+        deps,
+        deps.readers,
+        "finding a restore point",
+        lambda body, client: _find(deps, body, client),
     )
 
 
@@ -39,4 +42,4 @@ def on_show_full_diff(deps: Context) -> Listener:
     def work(body: dict[str, Any], client: WebClient) -> None:
         incidents.full_diff(deps, SlackPort.of(deps, client), button_value(body))
 
-    return after_ack(deps.readers, "showing the full diff", work)
+    return after_ack(deps, deps.readers, "showing the full diff", work)

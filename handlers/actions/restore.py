@@ -32,7 +32,7 @@ def on_preview(deps: Context) -> Listener:
             deps, SlackPort.of(deps, client), button_value(body), user, _thread(body)
         )
 
-    return after_ack(deps.readers, "previewing a restore", work)
+    return after_ack(deps, deps.readers, "previewing a restore", work)
 
 
 def on_preview_to_here(deps: Context) -> Listener:
@@ -40,7 +40,7 @@ def on_preview_to_here(deps: Context) -> Listener:
         out = SlackPort.of(deps, client)
         restore_flow.preview_view(deps, out, button_value(body), body["user"]["id"], _thread(body))
 
-    return after_ack(deps.readers, "previewing a restore to an instant", work)
+    return after_ack(deps, deps.readers, "previewing a restore to an instant", work)
 
 
 def decision(deps: Context, action: str) -> Work:
@@ -54,7 +54,7 @@ def decision(deps: Context, action: str) -> Work:
 
 
 def on_decision(deps: Context, action: str) -> Listener:
-    return after_ack(deps.workers, f"handling {action}", decision(deps, action))
+    return after_ack(deps, deps.workers, f"handling {action}", decision(deps, action))
 
 
 def on_undo(deps: Context) -> Listener:
@@ -63,4 +63,4 @@ def on_undo(deps: Context) -> Listener:
             deps, SlackPort.of(deps, client), button_value(body), body["user"]["id"]
         )
 
-    return after_ack(deps.readers, "previewing an undo", work)
+    return after_ack(deps, deps.readers, "previewing an undo", work)

@@ -20,4 +20,4 @@ def step(deps: Context, *, forward: bool) -> Callable[..., None]:
         shown = Posted(body["channel"]["id"], body["container"]["message_ts"])
         travel.step(deps, SlackPort.of(deps, client), button_value(body), shown, forward=forward)
 
-    return after_ack(deps.readers, "stepping through time", work)
+    return after_ack(deps, deps.readers, "stepping through time", work)

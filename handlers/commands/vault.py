@@ -10,12 +10,12 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.commands import split_command
-from handlers.authz import APPROVERS_ONLY, is_authorised, known
+from handlers.authz import decide
 from handlers.commands import at, find, ops, toolkit
 from handlers.inline import Inline
 from handlers.reporting import deferred, run_reported, sentence
 from usecases.context import Context
-from usecases.errors import VaultError, not_allowed
+from usecases.errors import VaultError
 from usecases.render.help import help_message, unknown_subcommand
 
 Route = Callable[..., None]
@@ -52,29 +52,24 @@ def make_listener(deps: Context) -> Callable[..., None]:
         if route is None:
             ack(response_type="ephemeral", **unknown_subcommand(name).as_kwargs())
             return
-        what = APPROVERS_ONLY.get(name)
         call = {"deps": deps, "args": args, "command": command, "respond": respond}
-        if what is None:
-            route(ack=ack, client=client, **call)
-            return
-        user, approvers = command["user_id"], deps.settings.vault_approvers
-        allowed = known(client, user, approvers)
-        if allowed is None:  # a group must be asked: ack first, decide on a worker
+        decided = decide(deps, client, command["user_id"], name, ask=False)
+        if decided is False:  # Slack must be asked: ack first, decide on a worker
             ack(response_type="ephemeral", text="Checking that you may do this…")
             later = deferred(respond)
             deps.workers.submit(
-                run_reported, respond, f"checking {name}", _guarded, what, later, client, call
+                run_reported, respond, f"checking {name}", _guarded, name, later, client, call
             )
             return
-        if not allowed:
-            ack(response_type="ephemeral", text=not_allowed(what))
+        if isinstance(decided, str):
+            ack(response_type="ephemeral", text=decided)
             return
         route(ack=ack, client=client, **call)
 
-    def _guarded(what: str, ack: Callable[..., None], client: WebClient, call: Any) -> None:
-        name = split_command(call["command"].get("text", ""))[0]
-        if not is_authorised(client, call["command"]["user_id"], deps.settings.vault_approvers):
-            ack(response_type="ephemeral", text=not_allowed(what))
+    def _guarded(name: str, ack: Callable[..., None], client: WebClient, call: Any) -> None:
+        refusal = decide(deps, client, call["command"]["user_id"], name, ask=True)
+        if isinstance(refusal, str):
+            ack(response_type="ephemeral", text=refusal)
             return
         inline = {**call, "deps": replace(deps, workers=Inline(), readers=Inline())}  # on a worker
         routes[name](ack=ack, client=client, **inline)
