@@ -50,7 +50,7 @@ def measure(
     latencies = []
     with OfflineBot(url, watch=True, vault_group_window=0, **settings) as bot:
         source = bot.runtime.deps.source
-        while bot.store.watermark(source=source) is None:
+        while bot.store.events.watermark(source=source) is None:
             time.sleep(0.05)
         time.sleep(2.5)  # leave the probe's hot period after start-up
         for i in range(deletions):

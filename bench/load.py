@@ -106,7 +106,7 @@ def posted(bot: OfflineBot, text: str) -> list[Call]:
 
 
 def state(bot: OfflineBot, plan_id: str) -> PlanState | None:
-    plan = bot.store.plan(plan_id)
+    plan = bot.store.plans.get(plan_id)
     return plan.state if plan else None
 
 
@@ -137,7 +137,7 @@ def main() -> None:
             result = run_load(bot, args.commands, args.clicks)
             statuses = sorted({r.status for r in result.all})
             settled(bot, result.plan_id)  # the acks come before the restore finishes
-            executed = [e for e in bot.store.audit_trail(limit=1000) if e["action"] == "executed"]
+            executed = [e for e in bot.store.audit.trail(limit=1000) if e["action"] == "executed"]
     print(
         f"{args.commands} slash commands and {args.clicks} button clicks fired at once over "
         "signed HTTP (waitress, 32 threads):"

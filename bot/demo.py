@@ -95,7 +95,9 @@ class Demo:
         url = self.url.render_as_string(hide_password=False)
         with OfflineBot(url, watch=True, vault_approvers=[ALICE, BOB]) as bot:
             self.say("FlightVault is running in HTTP mode against a local stand-in of Slack.")
-            self.wait("the watcher", lambda: bot.store.watermark(source=bot.runtime.deps.source))
+            self.wait(
+                "the watcher", lambda: bot.store.events.watermark(source=bot.runtime.deps.source)
+            )
             self.say("Someone runs:  DELETE FROM airports WHERE city = 'Mumbai'")
             with engine.begin() as conn:
                 conn.execute(sa.text("DELETE FROM airports WHERE city = 'Mumbai'"))
@@ -182,5 +184,5 @@ def _button(call: Call, action: Action) -> str:
 
 
 def _state(bot: OfflineBot, plan_id: str) -> str:
-    plan = bot.store.plan(plan_id)
+    plan = bot.store.plans.get(plan_id)
     return plan.state.value if plan else ""

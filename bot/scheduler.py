@@ -108,7 +108,7 @@ class WatchLoop:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
         if self._lease_until:
-            self.store.release_lease(name=LEASE, holder=self.holder)
+            self.store.leases.release(name=LEASE, holder=self.holder)
 
     def tick(self) -> None:
         now = time.monotonic()
@@ -149,7 +149,7 @@ class WatchLoop:
         if now < self._next_lease_try and not self._lease_until:
             return False
         self._next_lease_try = now + 1.0
-        if self.store.try_lease(name=LEASE, holder=self.holder, ttl=self.lease_ttl):
+        if self.store.leases.try_take(name=LEASE, holder=self.holder, ttl=self.lease_ttl):
             self._lease_until = now + self.lease_ttl
             return True
         self._lease_until = 0.0

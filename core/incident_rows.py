@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 
 from core.catalogue import Catalogue
 from core.history import ChangeEvent, RowChange, TableChange, changed_rows
-from core.state.store import EventRecord
+from core.state.incidents import EventRecord
 
 
 def incident_tables(records: Sequence[EventRecord]) -> dict[str, tuple[int, int]]:

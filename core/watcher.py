@@ -27,14 +27,9 @@ from core.history import ChangeEvent, changed_rows, list_events, server_now
 from core.impact import Impact, event_impact
 from core.judge import Rules, Verdict, baseline, judge, share_of
 from core.sample import make_sample
-from core.state.store import (
-    EventRecord,
-    Incident,
-    IncidentStatus,
-    Notification,
-    StateStore,
-    new_id,
-)
+from core.state.common import Notification, new_id
+from core.state.incidents import EventRecord, Incident, IncidentStatus
+from core.state.store import StateStore
 from core.summary import ImpactLine, IncidentSummary, SampleRows, iso
 from core.timeutil import from_db
 
@@ -122,12 +117,12 @@ class Watcher:
         with self.engine.connect() as conn:
             catalogue = self.catalogue(conn)
             now = server_now(conn)
-            mark = self.store.watermark(source=self.source)
+            mark = self.store.events.watermark(source=self.source)
             if mark is None:
                 self._bootstrap(conn, catalogue, now)
                 return PollReport(True, seconds=time.perf_counter() - started)
             since = mark - timedelta(seconds=self.config.grace_s)
-            seen = self.store.seen_points(source=self.source, since=since)
+            seen = self.store.events.seen(source=self.source, since=since)
             found = list_events(
                 conn,
                 catalogue,
@@ -143,7 +138,7 @@ class Watcher:
                 if outcome is not None:
                     (opened if outcome[0] == "opened" else grew).append(outcome[1])
             conn.rollback()
-        self.store.advance_watermark(source=self.source, instant=now)
+        self.store.events.advance(source=self.source, instant=now)
         return PollReport(
             True, len(found), tuple(opened), tuple(grew), time.perf_counter() - started
         )
@@ -165,7 +160,7 @@ class Watcher:
         names = [t.name for t in catalogue.watched()]
         if self.config.tables is not None:
             names = [n for n in names if n in self.config.tables]
-        skipped = self.store.unwatched_tables(source=self.source)  # /vault unwatch
+        skipped = self.store.watched.unwatched(source=self.source)  # /vault unwatch
         return [n for n in names if n not in skipped]
 
     def _bootstrap(self, conn: Connection, catalogue: Catalogue, now: datetime) -> None:
@@ -179,10 +174,10 @@ class Watcher:
             tables=self._watched_names(catalogue),
             inserts=False,
         )
-        learned = self.store.record_baseline(source=self.source, records=_records(past))
+        learned = self.store.events.record_baseline(source=self.source, records=_records(past))
         for name in self._watched_names(catalogue):
             self._exact_count(conn, catalogue, name)
-        self.store.advance_watermark(source=self.source, instant=now)
+        self.store.events.advance(source=self.source, instant=now)
         log.info("watcher started at %s; learned %d past events for the baseline", now, learned)
 
     # ------------------------------------------------------------------ judging
@@ -197,7 +192,7 @@ class Watcher:
             for c in event.changes
         ] + [share_of(i.dangling, self._rows_before(conn, catalogue, i.table, 0)) for i in impact]
         share = max(shares, default=0.0)
-        sizes = self.store.recent_sizes(
+        sizes = self.store.events.recent_sizes(
             source=self.source,
             table=primary,
             since=event.instant - timedelta(days=self.config.baseline_days),
@@ -205,7 +200,7 @@ class Watcher:
         verdict = judge(rows, share, baseline(sizes), self.config.rules)
         records = _records([event], score=verdict.score)
         window_start = event.instant - timedelta(seconds=self.config.rules.group_window_s)
-        active = self.store.active_incident(source=self.source, table=primary, since=window_start)
+        active = self.store.incidents.active(source=self.source, table=primary, since=window_start)
         if active is not None and rows:
             summary = active.summary.grown(event, primary, impact, verdict)
             notes = [
@@ -224,7 +219,7 @@ class Watcher:
         earlier = (0, 0)
         first = event.instant
         if not verdict.incident and rows:
-            burst = self.store.unassigned_since(
+            burst = self.store.events.unassigned(
                 source=self.source, table=primary, since=window_start
             )
             earlier = (sum(b[1] for b in burst), sum(b[2] for b in burst))

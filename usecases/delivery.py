@@ -17,7 +17,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.metrics import Metrics
 from core.state.freezes import Freeze
-from core.state.store import Incident, OutboxItem, StateStore
+from core.state.incidents import Incident
+from core.state.outbox import OutboxItem
+from core.state.store import StateStore
 from usecases.context import Context
 from usecases.render.alert import alert_message, growth_message
 
@@ -46,7 +48,7 @@ class Deliverer:
         """Send up to ``limit`` queued messages; return how many went out."""
         sent = 0
         while sent < limit:
-            item = self.store.claim_next()
+            item = self.store.outbox.claim_next()
             if item is None:
                 break
             try:
@@ -66,7 +68,7 @@ class Deliverer:
         if response is not None and response.headers.get("retry-after"):
             retry_in = max(retry_in, float(response.headers["retry-after"]))
         reason = str(exc).splitlines()[0][:200]
-        self.store.mark_failed(item, error=reason, retry_in=retry_in)
+        self.store.outbox.mark_failed(item, error=reason, retry_in=retry_in)
         level = logging.DEBUG if self._failing else logging.WARNING
         log.log(
             level, "Slack refused message %s (%s); retrying in %.0f s", item.id, reason, retry_in
@@ -79,16 +81,16 @@ class Deliverer:
     def _send(self, item: OutboxItem) -> None:
         if item.kind == "message":  # a rendered message for a thread (restore outcomes)
             self.client.chat_postMessage(**item.payload)
-            self.store.mark_sent(item)
+            self.store.outbox.mark_sent(item)
             return
         assert item.incident_id is not None
-        incident = self.store.incident(item.incident_id)
+        incident = self.store.incidents.get(item.incident_id)
         assert incident is not None, f"outbox item {item.id} names a missing incident"
         if item.kind == "incident_opened":
             message = alert_message(incident, self._freeze(incident))
             reply = self.client.chat_postMessage(channel=self.channel, **message.as_kwargs())
-            self.store.mark_sent(item, channel=reply["channel"], root_ts=reply["ts"])
-            self.store.record_audit(
+            self.store.alert_posted(item, channel=reply["channel"], root_ts=reply["ts"])
+            self.store.audit.record(
                 actor="flightvault",
                 action="alert posted",
                 incident_id=incident.id,
@@ -98,8 +100,8 @@ class Deliverer:
             latency = (datetime.now(UTC) - incident.first_instant).total_seconds()
             self.metrics.detection_latency.observe(max(latency, 0.0))
             return
-        self.store.coalesce(item)
-        incident = self.store.incident(item.incident_id) or incident
+        self.store.outbox.coalesce(item)
+        incident = self.store.incidents.get(item.incident_id) or incident
         if incident.root_ts is None or incident.channel is None:
             raise SlackClientError("incident root message not posted yet")
         if item.kind == "incident_grew":
@@ -116,4 +118,4 @@ class Deliverer:
             )
         else:
             raise AssertionError(f"unknown outbox kind {item.kind!r}")
-        self.store.mark_sent(item)
+        self.store.outbox.mark_sent(item)

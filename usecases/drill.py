@@ -29,10 +29,10 @@ def drill(
     try:
         result = run_drill(deps.engine, table, instant)
     except VaultError as exc:
-        deps.store.record_audit(actor=user, action="drill failed", detail=f"{table}: {exc}")
+        deps.store.audit.record(actor=user, action="drill failed", detail=f"{table}: {exc}")
         out.post(thread, drill_failure_message(table, str(exc), scheduled=False))
         return None
-    deps.store.record_audit(
+    deps.store.audit.record(
         actor=user,
         action="drill",
         detail=f"{result.table}: {result.rows:,} rows written and rolled back, "
@@ -45,7 +45,7 @@ def drill(
 def scheduled_drills(deps: Context, out: Port) -> int:
     """Drill every watched table back ``VAULT_DRILL_WINDOW``; post only failures.
     Returns how many failed."""
-    skipped = deps.store.unwatched_tables(source=deps.source)
+    skipped = deps.store.watched.unwatched(source=deps.source)
     with deps.engine.connect() as conn:
         names = [t.name for t in load_catalogue(conn).watched() if t.name not in skipped]
     window = timedelta(seconds=deps.settings.vault_drill_window)
@@ -59,12 +59,12 @@ def scheduled_drills(deps: Context, out: Port) -> int:
         except Exception:
             sentence = unexpected_sentence(log_unexpected(log, f"drilling {name}"))
         failed += 1
-        deps.store.record_audit(
+        deps.store.audit.record(
             actor="flightvault", action="drill failed", detail=f"{name}: {sentence}"
         )
         message = drill_failure_message(name, sentence, scheduled=True).as_kwargs()
         channel = deps.settings.vault_alert_channel or ""
-        deps.store.enqueue(
+        deps.store.outbox.enqueue(
             incident_id=None, notification=Notification("message", {"channel": channel, **message})
         )
     if failed:

@@ -8,7 +8,7 @@ from datetime import datetime
 from core.catalogue import load_catalogue
 from core.errors import VaultError
 from core.finder import DEFAULT_WINDOW, Finding, find_restore_point
-from core.state.store import Incident
+from core.state.incidents import Incident
 from core.timeline import row_count_timeline
 from core.timeutil import ONE_MICROSECOND
 from usecases.context import Context

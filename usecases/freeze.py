@@ -78,7 +78,7 @@ def freeze(
     except sa.exc.DBAPIError as exc:
         deps.store.freezes.forget(record)
         raise _ddl_failed(exc) from exc
-    deps.store.record_audit(
+    deps.store.audit.record(
         actor=user, action="freeze", incident_id=incident_id, detail=f"froze {record.target}"
     )
     out.post(thread, frozen_message(record))
@@ -105,7 +105,7 @@ def request_unfreeze(
         raise rules.FreezeRefused(
             "Someone else acted on this freeze at the same moment; try again."
         )
-    deps.store.record_audit(
+    deps.store.audit.record(
         actor=user,
         action="unfreeze request",
         incident_id=current.incident_id,
@@ -147,7 +147,7 @@ def decide_unfreeze(
         except VaultError:
             deps.store.freezes.replace(stored, replace(current, version=stored.version))
             raise
-    deps.store.record_audit(
+    deps.store.audit.record(
         actor=user,
         action="unfreeze" if stored.state is FreezeState.LIFTED else f"unfreeze {action}",
         incident_id=current.incident_id,
@@ -173,9 +173,11 @@ def _update_roots(deps: Context, out: Port, f: Freeze) -> None:
     """Every alert the freeze covers shows it, and stops showing it once lifted (including
     alerts of incidents restored while frozen)."""
     queued = 0
-    for incident in deps.store.incidents_shown_since(source=deps.source, since=f.frozen_at):
+    for incident in deps.store.incidents.shown_since(source=deps.source, since=f.frozen_at):
         if f.covers(incident.table):
-            deps.store.enqueue(incident_id=incident.id, notification=Notification("root_update"))
+            deps.store.outbox.enqueue(
+                incident_id=incident.id, notification=Notification("root_update")
+            )
             queued += 1
     if queued:
         out.flush()

@@ -21,7 +21,7 @@ from usecases.render.health import health_message
 
 def findings(deps: Context) -> list[HealthFinding]:
     settings = deps.settings
-    skipped = deps.store.unwatched_tables(source=deps.source)
+    skipped = deps.store.watched.unwatched(source=deps.source)
     remembered = {
         key.partition(":")[2]
         for key in deps.store.conditions.known(source=deps.source, prefix="versioning:")

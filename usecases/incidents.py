@@ -9,7 +9,7 @@ from core.catalogue import load_catalogue
 from core.errors import InvalidInput
 from core.finder import first_version
 from core.incident_rows import incident_rows, incident_tables
-from core.state.store import Incident, IncidentStatus
+from core.state.incidents import Incident, IncidentStatus
 from usecases import threads
 from usecases.context import Context
 from usecases.port import Port
@@ -21,7 +21,7 @@ from usecases.render.status import status_message
 
 
 def incident(ctx: Context, incident_id: str) -> Incident:
-    found = ctx.store.incident(incident_id)
+    found = ctx.store.incidents.get(incident_id)
     if found is None:
         raise InvalidInput(
             "I can't find that incident any more; run `/vault help` to see what I can do."
@@ -31,7 +31,7 @@ def incident(ctx: Context, incident_id: str) -> Incident:
 
 def dismiss(ctx: Context, words: list[str], *, actor: str) -> str:
     """``<incident> [reason…]``: an open incident becomes a false alarm, audited."""
-    found = ctx.store.incident_by_prefix(words[0][:32]) if words else None
+    found = ctx.store.incidents.by_prefix(words[0][:32]) if words else None
     if found is None:
         raise InvalidInput(
             "Name an open incident by the ID in its alert: `/vault dismiss 240475df`."
@@ -39,7 +39,7 @@ def dismiss(ctx: Context, words: list[str], *, actor: str) -> str:
     if found.status is not IncidentStatus.OPEN or not ctx.store.dismiss_incident(
         found.id, actor=actor, reason=" ".join(words[1:])[:200] or "false alarm"
     ):
-        status = (ctx.store.incident(found.id) or found).status.value
+        status = (ctx.store.incidents.get(found.id) or found).status.value
         raise InvalidInput(
             f"Incident `{found.id[:8]}` is {status}; only open ones can be dismissed."
         )
@@ -60,7 +60,7 @@ def set_watched(ctx: Context, words: list[str], *, watch: bool, actor: str) -> s
 
 def status(ctx: Context) -> Message:
     """Watched tables with their history's reach, open incidents, pending plans, freezes."""
-    skipped = ctx.store.unwatched_tables(source=ctx.source)
+    skipped = ctx.store.watched.unwatched(source=ctx.source)
     with ctx.engine.connect() as conn:
         catalogue = load_catalogue(conn)
         tables = [
@@ -68,9 +68,9 @@ def status(ctx: Context) -> Message:
         ]
     return status_message(
         tables,
-        ctx.store.open_incidents(source=ctx.source),
-        ctx.store.pending_plans(source=ctx.source),
-        ctx.store.last_read(source=ctx.source),
+        ctx.store.incidents.open(source=ctx.source),
+        ctx.store.plans.pending(source=ctx.source),
+        ctx.store.events.last_read(source=ctx.source),
         ctx.store.freezes.active(source=ctx.source),
         ctx.store.conditions.active(source=ctx.source),
     )
@@ -79,18 +79,18 @@ def status(ctx: Context) -> Message:
 def audit(ctx: Context, words: list[str]) -> Message:
     incident_id = words[0][:64] if words else None
     scope = f"incident `{incident_id[:8]}`" if incident_id else "recent actions"
-    if incident_id and ctx.store.incident(incident_id) is None:
+    if incident_id and ctx.store.incidents.get(incident_id) is None:
         raise InvalidInput(
             f"There is no incident `{incident_id[:16]}`; `/vault audit` shows recent actions."
         )
-    return audit_message(ctx.store.audit_trail(incident_id=incident_id), scope)
+    return audit_message(ctx.store.audit.trail(incident_id=incident_id), scope)
 
 
 def full_diff(ctx: Context, out: Port, incident_id: str) -> None:
     """Every changed row of the incident, one CSV per table, in its thread."""
     found = incident(ctx, incident_id)
     thread = threads.of_incident(found)
-    records = ctx.store.incident_events(found.id)
+    records = ctx.store.incidents.events(found.id)
     totals = incident_tables(records)
     with tempfile.TemporaryDirectory() as folder, ctx.engine.connect() as conn:
         catalogue = load_catalogue(conn)

@@ -12,22 +12,15 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from sqlalchemy.engine import Connection
-
 from core.approvals import OPEN, PlanRecord, PlanState
 from core.state.common import Notification
 from core.state.jobs import Job, JobKind
-from core.state.store import Note, audit_in, replace_plan_in
 from usecases.context import Context
 from usecases.port import Port
 from usecases.render.restore import expiry_message, reminder_message
 from usecases.restore import refresh_preview, reopen_incident
 
 log = logging.getLogger(__name__)
-
-
-class _Lost(Exception):
-    """The plan moved while its expiry was being applied; try again next time."""
 
 
 def _thread(rec: PlanRecord) -> dict[str, str]:
@@ -38,7 +31,7 @@ def run_due_jobs(deps: Context, out: Port) -> int:
     """Run every due job once; returns how many said something."""
     said = 0
     for job in deps.store.jobs.due():
-        rec = deps.store.plan(job.plan_id)
+        rec = deps.store.plans.get(job.plan_id)
         if rec is None:
             deps.store.jobs.finish(job)
         elif job.kind is JobKind.REMIND:
@@ -55,14 +48,8 @@ def _remind(deps: Context, job: Job, rec: PlanRecord) -> int:
         deps.store.jobs.finish(job)  # approved, cancelled or expired meanwhile: nothing to say
         return 0
     message = reminder_message(rec, deps.settings.vault_approvers).as_kwargs()
-
-    def audited(conn: Connection) -> None:
-        audit_in(
-            conn, actor="flightvault", action="reminded", plan=rec, detail="approvers reminded"
-        )
-
     notice = Notification("message", {**_thread(rec), **message})
-    return int(deps.store.jobs.finish(job, notify=notice, also=audited))
+    return int(deps.store.remind(job, rec, notice))
 
 
 def _expire(deps: Context, out: Port, job: Job, rec: PlanRecord) -> int:
@@ -75,16 +62,8 @@ def _expire(deps: Context, out: Port, job: Job, rec: PlanRecord) -> int:
         won = deps.store.jobs.finish(job, notify=notice if rec.state is PlanState.EXPIRED else None)
         return int(won and notice is not None and rec.state is PlanState.EXPIRED)
     expired = replace(rec, state=PlanState.EXPIRED)
-
-    def expire(conn: Connection) -> None:
-        if not replace_plan_in(conn, rec, expired, Note("flightvault", "expired", "plan expired")):
-            raise _Lost
-
-    try:
-        if not deps.store.jobs.finish(job, notify=notice, also=expire):
-            return 0
-    except _Lost:
-        return 0
+    if not deps.store.expire_plan(job, rec, expired, notice):
+        return 0  # the plan moved (the job stays pending) or another process ran the job
     current = replace(expired, version=rec.version + 1)
     refresh_preview(deps, out, current)  # its buttons give way to its final state
     reopen_incident(deps, current)

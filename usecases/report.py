@@ -19,7 +19,8 @@ from core.catalogue import load_catalogue
 from core.errors import InvalidInput
 from core.finder import loss_window
 from core.history import server_now
-from core.state.store import Incident, StateStore
+from core.state.incidents import Incident
+from core.state.store import StateStore
 from core.timeutil import ONE_MICROSECOND
 from usecases.context import Context
 from usecases.port import Port, Thread, Upload
@@ -54,22 +55,22 @@ def _span(delta: timedelta | None) -> str:
 
 def pick_incident(store: StateStore, source: str, prefix: str | None) -> Incident:
     if prefix:
-        incident = store.incident_by_prefix(prefix[:32])
+        incident = store.incidents.by_prefix(prefix[:32])
         if incident is None:
             raise InvalidInput(
                 f"No single incident starts with `{prefix[:32]}`; use the 8-character ID from "
                 "its alert, e.g. `/vault report 240475df`."
             )
         return incident
-    incident = store.latest_incident(source=source)
+    incident = store.incidents.latest(source=source)
     if incident is None:
         raise InvalidInput("There are no incidents yet, so there is nothing to report.")
     return incident
 
 
 def build_report(store: StateStore, incident: Incident, engine: Engine | None = None) -> Report:
-    trail = store.audit_trail(incident_id=incident.id, limit=None)
-    plans = store.incident_plans(incident.id)
+    trail = store.audit.trail(incident_id=incident.id, limit=None)
+    plans = store.plans.for_incident(incident.id)
     timeline = [
         {
             "at": incident.first_instant,

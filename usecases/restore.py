@@ -35,8 +35,10 @@ from core.restore import (
     release,
     restore_events,
 )
+from core.state.audit import Note
+from core.state.common import Notification, new_id
+from core.state.incidents import IncidentStatus
 from core.state.jobs import JobKind
-from core.state.store import IncidentStatus, Note, Notification, new_id
 from core.timeutil import ONE_MICROSECOND, fmt_instant
 from usecases.context import Authorised, Context
 from usecases.port import Port, Posted, Thread, Undelivered
@@ -85,16 +87,16 @@ def _record(
 
 
 def post_preview(deps: Context, out: Port, rec: PlanRecord, user: str) -> None:
-    deps.store.save_plan(rec)
+    deps.store.plans.save(rec)
     # Audited before the message is visible, so no click on it can precede it in the trail.
-    deps.store.record_audit(
+    deps.store.audit.record(
         actor=user,
         action="preview",
         plan=rec,
         detail=f"{rec.plan.rows:,} rows in {len(rec.plan.steps)} steps",
     )
     posted = out.post(rec.thread, preview_message(rec))
-    shown = deps.store.update_plan(
+    shown = deps.store.plans.update(
         rec.id, lambda r: replace(r, ts=posted.ts, channel=posted.channel)
     )
     if shown is None:
@@ -119,13 +121,13 @@ def reopen_incident(deps: Context, rec: PlanRecord) -> None:
     """A cancelled or expired request leaves its incident open again (not restore pending)."""
     if rec.incident_id is None:
         return
-    incident = deps.store.incident(rec.incident_id)
+    incident = deps.store.incidents.get(rec.incident_id)
     if incident is not None and incident.status is IncidentStatus.RESTORE_PENDING:
-        deps.store.set_incident_status(rec.incident_id, IncidentStatus.OPEN)
+        deps.store.incidents.set_status(rec.incident_id, IncidentStatus.OPEN)
 
 
 def preview_finding(deps: Context, out: Port, finding_id: str, user: str, thread: Thread) -> None:
-    saved = deps.store.finding(finding_id)
+    saved = deps.store.plans.finding(finding_id)
     if saved is None:
         raise InvalidInput("That finding is no longer known; run `/vault find` again.")
     with deps.engine.connect() as conn:
@@ -165,7 +167,7 @@ def preview_to_instant(
 
 def preview_view(ctx: Context, out: Port, view_id: str, user: str, thread: Thread) -> None:
     """*Preview restore to here* under a time-travel view: undo everything after it."""
-    saved = ctx.store.view(view_id)
+    saved = ctx.store.plans.view(view_id)
     if saved is None:
         raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
     table, instant = saved
@@ -231,7 +233,7 @@ def _decide(
         if guard is not None:
             release(guard, new.plan)
             guard.close()
-    deps.store.record_audit(
+    deps.store.audit.record(
         actor=user, action=f"refused {action}", plan=rec, detail="lost a race with another click"
     )
     raise Refused("Someone else acted on this plan at the same moment; look at it again.")
@@ -241,7 +243,7 @@ def _decidable(
     deps: Context, out: Port, action: str, plan_id: str, user: str, confirmed: bool
 ) -> PlanRecord:
     """The plan as it stands now, or the refusal any decision on it meets."""
-    rec = deps.store.plan(plan_id[:64])
+    rec = deps.store.plans.get(plan_id[:64])
     if rec is None:
         raise Refused("That restore plan is not known here; run `/vault find` again.")
     if action == "approve":
@@ -249,7 +251,7 @@ def _decidable(
             threshold = deps.settings.vault_confirm_rows
             approvals.check_typed(rec, confirmed=confirmed, threshold=threshold)
         except Refused:
-            deps.store.record_audit(
+            deps.store.audit.record(
                 actor=user, action="refused approve", plan=rec, detail="typed confirmation missing"
             )
             raise
@@ -267,7 +269,7 @@ def _step(deps: Context, action: str, rec: PlanRecord, user: str, authorised: bo
     try:
         return step[action](rec, user, authorised=authorised)
     except Refused as exc:
-        deps.store.record_audit(actor=user, action=f"refused {action}", plan=rec, detail=str(exc))
+        deps.store.audit.record(actor=user, action=f"refused {action}", plan=rec, detail=str(exc))
         raise
 
 
@@ -286,7 +288,7 @@ def _decided(deps: Context, out: Port, current: PlanRecord, guard: Connection | 
     if current.state is PlanState.REQUESTED:
         schedule_reminder(deps, current)
         if current.incident_id:
-            deps.store.set_incident_status(current.incident_id, IncidentStatus.RESTORE_PENDING)
+            deps.store.incidents.set_status(current.incident_id, IncidentStatus.RESTORE_PENDING)
     elif current.state is PlanState.CANCELLED:
         reopen_incident(deps, current)
     if guard is None:
@@ -354,7 +356,7 @@ def run(deps: Context, out: Port, rec: PlanRecord) -> None:
         ),
     )
     if rec.incident_id:
-        deps.store.set_incident_status(rec.incident_id, IncidentStatus.RESTORED)
+        deps.store.incidents.set_status(rec.incident_id, IncidentStatus.RESTORED)
     refresh_preview(deps, out, done)
     _send_queued(deps, out, thread, outcome_message(done, done.outcome or {}).as_kwargs())
 
@@ -385,16 +387,16 @@ def _send_queued(deps: Context, out: Port, thread: Thread, message: dict[str, An
     """Outcomes go through the outbox: if Slack is failing now, they are delivered later, in
     order, by whichever process delivers next; never lost."""
     payload = {**thread.kwargs(), **message}
-    deps.store.enqueue(incident_id=None, notification=Notification("message", payload))
+    deps.store.outbox.enqueue(incident_id=None, notification=Notification("message", payload))
     out.flush()
 
 
 def preview_undo(deps: Context, out: Port, plan_id: str, user: str) -> None:
     """The undo of a finished restore is itself a previewed, two-person restore."""
-    rec = deps.store.plan(plan_id[:64])
+    rec = deps.store.plans.get(plan_id[:64])
     if rec is None or rec.state is not PlanState.EXECUTED or not rec.outcome:
         raise Refused("Only a restore that has run can be undone. Nothing changed.")
-    done = [u for u in deps.store.undos_of(rec.id) if u.state is PlanState.EXECUTED]
+    done = [u for u in deps.store.plans.undos_of(rec.id) if u.state is PlanState.EXECUTED]
     if done:  # the outcome's Undo button outlives the undo: a late click must not undo twice
         raise Refused(
             f"This restore was already undone (plan `{done[0].plan.fingerprint}`). Nothing changed."
@@ -428,7 +430,7 @@ def sweep_interrupted(deps: Context, out: Port) -> int:
     """Plans left *executing* by a process that died: the database rolled their write back
     (its connection died with it), so they are marked failed, or stale if the data moved."""
     swept = 0
-    for rec in deps.store.executing_plans(source=deps.source):
+    for rec in deps.store.plans.executing(source=deps.source):
         with deps.engine.connect() as conn:
             if is_running(conn, rec.plan):
                 continue

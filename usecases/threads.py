@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from core.errors import InvalidInput
-from core.state.store import Incident
+from core.state.incidents import Incident
 from usecases.context import Context
 from usecases.port import Thread
 
@@ -24,7 +24,7 @@ def of_incident(incident: Incident) -> Thread:
 def for_table(ctx: Context, table: str, channel: str, now: datetime) -> tuple[Thread, str | None]:
     """The open incident's thread (and its ID) for ``table``, else ``channel`` itself: a
     follow-up about a table with an incident belongs in that incident's thread."""
-    incident = ctx.store.active_incident(source=ctx.source, table=table, since=now - OPEN_FOR)
+    incident = ctx.store.incidents.active(source=ctx.source, table=table, since=now - OPEN_FOR)
     if incident is not None and incident.channel and incident.root_ts:
         return Thread(incident.channel, incident.root_ts), incident.id
     return Thread(channel), None

@@ -16,13 +16,13 @@ def travel_to(ctx: Context, out: Port, table: str, instant: datetime, *, thread:
     """The table as it was at ``instant``, with buttons to the neighbouring events."""
     with ctx.engine.connect() as conn:
         view = travel(conn, load_catalogue(conn), table, instant)
-    view_id = ctx.store.save_view(source=ctx.source, table=table, instant=view.instant)
+    view_id = ctx.store.plans.save_view(source=ctx.source, table=table, instant=view.instant)
     out.finish(thread, None, timetravel_message(view, view_id))
 
 
 def step(ctx: Context, out: Port, view_id: str, shown: Posted, *, forward: bool) -> None:
     """One change event further, in place of the view ``shown``."""
-    saved = ctx.store.view(view_id)
+    saved = ctx.store.plans.view(view_id)
     if saved is None:
         raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
     table, instant = saved
@@ -33,5 +33,5 @@ def step(ctx: Context, out: Port, view_id: str, shown: Posted, *, forward: bool)
         if target is None:
             raise InvalidInput("There is no change event further that way in the history.")
         view = travel(conn, catalogue, table, target)
-    new_id = ctx.store.save_view(source=ctx.source, table=table, instant=view.instant)
+    new_id = ctx.store.plans.save_view(source=ctx.source, table=table, instant=view.instant)
     out.update(shown, timetravel_message(view, new_id))

@@ -1,4 +1,5 @@
-"""The bot's own state: watermarks, seen events, incidents, the Slack outbox, leases.
+"""The bot's own state: watermarks, seen events, incidents, the Slack outbox, plans, audit,
+leases, jobs, freezes; one module per aggregate, composed by ``StateStore``.
 
 SQLite by default, MariaDB when several bot processes share it. Every state
 change that must happen once (an event alerted, a message sent, a lease

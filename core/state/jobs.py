@@ -4,16 +4,16 @@ them.
 APScheduler's own job stores are not safe to share between replicas (each
 scheduler would run every job), so a job here is a row: whoever finishes it
 flips it from *pending* to *done* by compare-and-set in the same transaction
-that queues its message, and only that caller's message is ever sent.
+that queues its message, and only that caller's message is ever sent. A job whose
+finishing changes more than the job (a reminder's audit line, a plan's expiry) is
+finished by a unit of work on ``StateStore`` through ``finish_in``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -33,6 +33,17 @@ class Job:
     kind: JobKind
     plan_id: str
     due_at: datetime
+
+
+def finish_in(conn: Connection, job: Job) -> bool:
+    """Pending -> done by compare-and-set inside the caller's transaction; False if another
+    process finished it first."""
+    won = conn.execute(
+        jobs.update()
+        .where(jobs.c.id == job.id, jobs.c.status == "pending")
+        .values(status="done", done_at=utcnow())
+    ).rowcount
+    return bool(won)
 
 
 class Jobs:
@@ -62,25 +73,12 @@ class Jobs:
             )
             return [Job(r.id, JobKind(r.kind), r.plan_id, r.due_at) for r in rows]
 
-    def finish(
-        self,
-        job: Job,
-        *,
-        notify: Notification | None = None,
-        also: Callable[[Connection], Any] | None = None,
-    ) -> bool:
+    def finish(self, job: Job, *, notify: Notification | None = None) -> bool:
         """Mark ``job`` done and queue ``notify``, atomically; False if another process
         finished it first (then nothing is queued)."""
         with self.engine.begin() as conn:
-            won = conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job.id, jobs.c.status == "pending")
-                .values(status="done", done_at=utcnow())
-            ).rowcount
-            if not won:
+            if not finish_in(conn, job):
                 return False
-            if also is not None:
-                also(conn)
             if notify is not None:
                 enqueue_in(conn, None, notify)
         return True

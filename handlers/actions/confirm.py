@@ -40,7 +40,7 @@ def on_approve(deps: Context, one_click: Work) -> Listener:
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         with reported(respond, what="opening the confirmation dialog"):
-            rec = deps.store.plan(button_value(body))
+            rec = deps.store.plans.get(button_value(body))
             if rec is None or not restore_flow.needs_typing(deps, rec):
                 hand_off(deps.workers, respond, "handling approve", one_click, body, client)
                 return
@@ -54,7 +54,7 @@ def on_approve(deps: Context, one_click: Work) -> Listener:
 
 def on_submit(deps: Context) -> Listener:
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, view: dict[str, Any]) -> None:
-        rec = deps.store.plan(str(view.get("private_metadata", ""))[:64])
+        rec = deps.store.plans.get(str(view.get("private_metadata", ""))[:64])
         values = view.get("state", {}).get("values", {})
         typed = str((values.get(CONFIRM_BLOCK, {}).get(CONFIRM_INPUT) or {}).get("value") or "")
         if rec is None:

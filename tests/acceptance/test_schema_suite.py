@@ -62,11 +62,11 @@ def test_restored_through_slack_equals_history_plus_later_writes(
         request(bot, plan_id, user="U0ALICE")
         bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
         final = wait_until(
-            lambda: (p := bot.store.plan(plan_id)) and p.state.value in FINAL and p,
+            lambda: (p := bot.store.plans.get(plan_id)) and p.state.value in FINAL and p,
             timeout=120,
             what="the restore's outcome",
         )
-        assert final.state.value == "executed", bot.store.audit_trail()[-1]["detail"]
+        assert final.state.value == "executed", bot.store.audit.trail()[-1]["detail"]
         outcome = wait_until(
             lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Restored" in c.text],
             what="the outcome",
@@ -89,7 +89,7 @@ def test_trigger_that_defeats_the_restore_is_refused_before_approval(
         assert refusal.kind == "response", said
         assert scenario.refused is not None and scenario.refused in said
         assert "rehearsed this restore and rolled it back" in said
-        assert not bot.store.pending_plans(source=bot.runtime.deps.source)  # nothing to approve
+        assert not bot.store.plans.pending(source=bot.runtime.deps.source)  # nothing to approve
     assert snapshot(engine) == played.later  # nothing changed
 
 

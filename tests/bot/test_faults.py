@@ -41,7 +41,7 @@ def test_watcher_survives_killed_connections_and_misses_nothing(
     run_sql(engine, *STATIONS)
     database = str(make_url(database_url).database)
     with OfflineBot(database_url, watch=True) as bot:
-        wait_until(lambda: bot.store.watermark(source=bot.runtime.deps.source), what="start")
+        wait_until(lambda: bot.store.events.watermark(source=bot.runtime.deps.source), what="start")
         killed = 0
         for _ in range(5):  # keep killing while the watcher polls
             killed += kill_sessions(engine, database)
@@ -55,9 +55,9 @@ def test_watcher_survives_killed_connections_and_misses_nothing(
         seen = wait_until(
             lambda: (
                 len(
-                    bot.store.seen_points(
+                    bot.store.events.seen(
                         source=bot.runtime.deps.source,
-                        since=bot.store.watermark(source=bot.runtime.deps.source)
+                        since=bot.store.events.watermark(source=bot.runtime.deps.source)
                         - __import__("datetime").timedelta(hours=1),
                     )
                 )

@@ -28,6 +28,7 @@ SCOPES: dict[str, str | None] = {  # slack_sdk method -> the bot scope it needs
     "views_open": None,  # a modal needs only the click's trigger_id
     "files_upload_v2": "files:write",
     "usergroups_users_list": "usergroups:read",
+    "users_info": "users:read",
 }
 CALL = re.compile(r"\.(chat_\w+|files_\w+|usergroups_\w+|users_\w+|conversations_\w+|views_\w+)\(")
 
@@ -36,7 +37,7 @@ def test_manifest_scopes_are_exactly_what_the_code_calls() -> None:
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     called = {
         name
-        for folder in ("bot", "handlers")
+        for folder in ("bot", "handlers", "usecases")
         for path in (ROOT / folder).rglob("*.py")
         for name in CALL.findall(path.read_text())
     }

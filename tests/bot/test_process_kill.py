@@ -84,12 +84,13 @@ def test_kill_at_every_step(database_url: str, engine: Engine, tmp_path: Path) -
             driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE")
             store = StateStore.from_url(state)
             wait_until(
-                lambda: (p := store.plan(plan_id)) and p.state.value == "requested", what="request"
+                lambda: (p := store.plans.get(plan_id)) and p.state.value == "requested",
+                what="request",
             )
             process = restart()  # killed after the request
             driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
             wait_until(
-                lambda: (p := store.plan(plan_id)) and p.state.value == "executed",
+                lambda: (p := store.plans.get(plan_id)) and p.state.value == "executed",
                 timeout=20,
                 what="execution",
             )
@@ -103,7 +104,7 @@ def test_kill_at_every_step(database_url: str, engine: Engine, tmp_path: Path) -
                 ),
                 what="the late approval refused",
             )
-            executed = [e for e in store.audit_trail(limit=100) if e["action"] == "executed"]
+            executed = [e for e in store.audit.trail(limit=100) if e["action"] == "executed"]
             store.dispose()
         finally:
             process.kill()
@@ -131,13 +132,14 @@ def test_kill_during_the_restore_is_reconciled(
             plan_id = preview_plan(driver, slack)
             driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE")
             wait_until(
-                lambda: (p := store.plan(plan_id)) and p.state.value == "requested", what="request"
+                lambda: (p := store.plans.get(plan_id)) and p.state.value == "requested",
+                what="request",
             )
             blocker.execute(sa.text("SET SESSION foreign_key_checks = 0"))
             blocker.execute(sa.text("INSERT INTO trips VALUES (10, 10, 1)"))  # holds a key
             driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
             wait_until(
-                lambda: (p := store.plan(plan_id)) and p.state.value == "executing",
+                lambda: (p := store.plans.get(plan_id)) and p.state.value == "executing",
                 what="executing",
             )
             time.sleep(0.5)  # the restore is now waiting on the blocker's lock
@@ -146,7 +148,7 @@ def test_kill_during_the_restore_is_reconciled(
             blocker.rollback()
             process = start_bot(tmp_path, port, **settings)
             wait_until(
-                lambda: (p := store.plan(plan_id)) and p.state.value == "failed",
+                lambda: (p := store.plans.get(plan_id)) and p.state.value == "failed",
                 timeout=20,
                 what="the interrupted restore reconciled",
             )

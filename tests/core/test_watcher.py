@@ -37,7 +37,7 @@ def watcher(engine: Engine, store: StateStore) -> Watcher:
     run_sql(engine, *STATIONS)
     w = make_watcher(engine, store)
     w.poll()  # first start: learns the baseline, alerts on nothing old
-    assert store.pending_count() == 0
+    assert store.outbox.pending_count() == 0
     return w
 
 
@@ -54,7 +54,7 @@ def test_mass_delete_opens_one_incident_with_impact_and_sample(
     report = watcher.poll()
     (incident_id,) = report.opened
     assert watcher.poll().opened == ()  # nothing twice
-    incident = store.incident(incident_id)
+    incident = store.incidents.get(incident_id)
     assert incident is not None and incident.table == "stations"
     s = incident.summary
     assert (s.deleted, s.updated, s.statements, s.rows_before) == (100, 0, 1, 1000)
@@ -72,7 +72,7 @@ def test_mass_delete_opens_one_incident_with_impact_and_sample(
     assert s.sample.columns == ["id", "code", "name", "city"]
     assert s.sample.rows[0] == ["10", "S00010", "Station 10", "Mumbai"]
     assert len(s.sample.rows) == 5 and s.sample.more == 95
-    events = store.incident_events(incident_id)
+    events = store.incidents.events(incident_id)
     assert {e.table for e in events} == {"stations", "trips"}
     assert len({e.instant for e in events}) == 1  # cascade: one instant
     assert outbox_kinds(store) == ["incident_opened"]
@@ -95,7 +95,7 @@ def test_delete_without_fk_checks_counts_dangling_references(
         conn.execute(sa.text("DELETE FROM stations WHERE id <= 20"))
         conn.execute(sa.text("SET SESSION foreign_key_checks = 1"))
     (incident_id,) = watcher.poll().opened  # 20 rows alone are below 50; 60 orphans are not
-    incident = store.incident(incident_id)
+    incident = store.incidents.get(incident_id)
     assert incident is not None
     (impact,) = incident.summary.impact
     assert (impact.table, impact.cascaded, impact.dangling) == ("trips", 0, 60)
@@ -106,7 +106,7 @@ def test_mass_update_is_judged_too(engine: Engine, store: StateStore, watcher: W
     run_sql(engine, "UPDATE stations SET name = name")  # a no-op rewrite is not damage
     opened = watcher.poll().opened
     assert len(opened) == 1
-    incident = store.incident(opened[0])
+    incident = store.incidents.get(opened[0])
     assert incident is not None
     assert (incident.summary.deleted, incident.summary.updated) == (0, 300)
 
@@ -125,12 +125,12 @@ def test_batched_cleanup_is_one_incident(
     with store.engine.connect() as conn:
         ids = conn.execute(sa.text("SELECT id FROM fv_incidents")).scalars().all()
     assert len(ids) == 1
-    incident = store.incident(ids[0])
+    incident = store.incidents.get(ids[0])
     assert incident is not None
     assert (incident.summary.deleted, incident.summary.statements) == (250, 25)
     kinds = outbox_kinds(store)
     assert kinds[0] == "incident_opened" and kinds.count("incident_opened") == 1
-    first = min(e.instant for e in store.incident_events(ids[0]))
+    first = min(e.instant for e in store.incidents.events(ids[0]))
     assert incident.first_instant == first
 
 
@@ -145,7 +145,7 @@ def test_restart_neither_realerts_nor_misses(
     assert report.events == 1 and report.opened == () and report.grew == (first,)
     assert reborn.poll().events == 0
     assert outbox_kinds(store) == ["incident_opened", "incident_grew", "root_update"]
-    incident = store.incident(first)
+    incident = store.incidents.get(first)
     assert incident is not None and incident.summary.deleted == 100 + 90
 
 

@@ -29,7 +29,7 @@ def _signed(bot: OfflineBot, body: bytes, **headers: str) -> int:
 def _nothing_happened(bot: OfflineBot) -> None:
     time.sleep(0.2)
     assert [c.method for c in bot.slack.calls if c.method != "auth.test"] == []
-    assert bot.store.audit_trail() == []
+    assert bot.store.audit.trail() == []
 
 
 def test_forged_signature(offline_bot: OfflineBot) -> None:

@@ -39,7 +39,7 @@ def find_and_preview(bot: OfflineBot, table: str = "stations", user: str = "U0AL
 
 def wait_state(bot: OfflineBot, plan_id: str, state: str, timeout: float = 20) -> None:
     wait_until(
-        lambda: (p := bot.store.plan(plan_id)) and p.state.value == state,
+        lambda: (p := bot.store.plans.get(plan_id)) and p.state.value == state,
         timeout=timeout,
         what=f"plan {state}",
     )

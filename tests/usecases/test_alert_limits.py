@@ -36,7 +36,7 @@ def _incident_after(engine: Engine, tmp_path: Path, setup: list[str], damage: st
     watcher.poll()
     run_sql(engine, damage)
     (incident_id,) = watcher.poll().opened
-    incident = store.incident(incident_id)
+    incident = store.incidents.get(incident_id)
     store.dispose()
     return incident
 

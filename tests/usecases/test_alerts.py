@@ -23,7 +23,9 @@ from tests.support.sql import run_sql
 
 def started(bot: OfflineBot) -> OfflineBot:
     """Wait until the watcher has taken its first look (its watermark exists)."""
-    wait_until(lambda: bot.store.watermark(source=bot.runtime.deps.source), what="watcher start")
+    wait_until(
+        lambda: bot.store.events.watermark(source=bot.runtime.deps.source), what="watcher start"
+    )
     return bot
 
 
@@ -64,10 +66,10 @@ def test_mass_delete_posts_one_alert_with_the_facts(
         Action.SHOW_FULL_DIFF.value,
     ]
     incident_id = buttons[0]["value"]
-    incident = watching_bot.store.incident(incident_id)
+    incident = watching_bot.store.incidents.get(incident_id)
     assert incident is not None and incident.root_ts == alert.params.get("ts", incident.root_ts)
     assert fmt_instant(incident.first_instant) in facts
-    wait_until(lambda: watching_bot.store.pending_count() == 0, what="outbox drained")
+    wait_until(lambda: watching_bot.store.outbox.pending_count() == 0, what="outbox drained")
     assert len(roots(watching_bot)) == 1
     metrics = watching_bot.runtime.deps.metrics.render().decode()
     assert "flightvault_alerts_posted_total 1.0" in metrics
@@ -78,7 +80,7 @@ def test_buttons_answer_in_the_incident_thread(watching_bot: OfflineBot, station
     (alert,) = watching_bot.slack.wait_for("chat.postMessage")
     incident_id = alert.blocks[4]["elements"][0]["value"]
     incident = wait_until(
-        lambda: (i := watching_bot.store.incident(incident_id)) and i.root_ts and i,
+        lambda: (i := watching_bot.store.incidents.get(incident_id)) and i.root_ts and i,
         what="root ts stored",
     )
     reply = watching_bot.driver.click(Action.FIND_RESTORE_POINT.value, incident_id)
@@ -132,12 +134,14 @@ def test_rate_limit_and_server_errors_delay_but_never_drop(
         started(bot)
         bot.slack.fail("chat.postMessage", 429, times=2, retry_after=1)
         run_sql(stations, "DELETE FROM stations WHERE city = 'Mumbai'")
-        wait_until(lambda: bot.store.pending_count() == 0 and roots(bot), timeout=20, what="alert")
+        wait_until(
+            lambda: bot.store.outbox.pending_count() == 0 and roots(bot), timeout=20, what="alert"
+        )
         bot.slack.fail("chat.postMessage", 500, times=6)  # more than the client's own retries
         run_sql(stations, "UPDATE trips SET fare = 0 WHERE id > 2000")
         run_sql(stations, "DELETE FROM stations WHERE id BETWEEN 1 AND 99")
         wait_until(lambda: len(roots(bot)) >= 2, timeout=30, what="later alerts")
-        wait_until(lambda: bot.store.pending_count() == 0, timeout=30, what="outbox drained")
+        wait_until(lambda: bot.store.outbox.pending_count() == 0, timeout=30, what="outbox drained")
     headers = [c.blocks[0]["text"]["text"] for c in roots(bot)]
     assert headers[0] == ":rotating_light: 100 rows deleted from stations"
     # 1,000 targeted; 100 were already gone by cascade and 9 already had fare 0 (no-op rewrites)
@@ -151,7 +155,7 @@ def test_restart_does_not_realert(database_url: str, stations: Engine, tmp_path:
         started(first)
         run_sql(stations, "DELETE FROM stations WHERE city = 'Mumbai'")
         first.slack.wait_for("chat.postMessage")
-        wait_until(lambda: first.store.pending_count() == 0, what="delivered")
+        wait_until(lambda: first.store.outbox.pending_count() == 0, what="delivered")
     with OfflineBot(database_url, watch=True, vault_state_url=state) as second:
         wait_until(
             lambda: (r := second.runtime.loop.last_report) and r.full_read, what="a full read"
@@ -169,7 +173,7 @@ def test_two_bot_processes_post_one_alert(
         started(a)
         run_sql(stations, "DELETE FROM stations WHERE city = 'Mumbai'")
         wait_until(lambda: roots(a) or roots(b), what="an alert")
-        wait_until(lambda: a.store.pending_count() == 0, what="outbox drained")
+        wait_until(lambda: a.store.outbox.pending_count() == 0, what="outbox drained")
         posted = roots(a) + roots(b)
     assert len(posted) == 1
 

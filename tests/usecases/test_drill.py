@@ -49,7 +49,7 @@ def test_drill_reports_the_plan_and_changes_nothing(database_url: str, engine: E
         assert "`trips`: 300 rows re-inserted" in text
         assert "401 rows written and rolled back" in text
         assert " ms" in text
-        assert bot.store.audit_trail()[-1]["action"] == "drill"
+        assert bot.store.audit.trail()[-1]["action"] == "drill"
     assert snapshot(engine) == before
 
 
@@ -87,7 +87,7 @@ def test_scheduled_drill_posts_only_failures(
     ) as bot:
         wait_until(
             lambda: (
-                len([e for e in bot.store.audit_trail(limit=None)]) >= 0
+                len([e for e in bot.store.audit.trail(limit=None)]) >= 0
                 and bot.runtime.loop.chores[-1].running is not None
                 and bot.runtime.loop.chores[-1].running.done()
             ),

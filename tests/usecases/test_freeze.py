@@ -69,13 +69,15 @@ def test_table_freeze_blocks_other_accounts_until_two_people_unfreeze(
 ) -> None:
     schema = make_engine(database_url).url.database or ""
     with OfflineBot(database_url, watch=True) as bot:
-        wait_until(lambda: bot.store.watermark(source=bot.runtime.deps.source), what="watching")
+        wait_until(
+            lambda: bot.store.events.watermark(source=bot.runtime.deps.source), what="watching"
+        )
         run_sql(app_engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         alert = bot.slack.wait_for("chat.postMessage")[0]
         assert "100 rows deleted from stations" in alert.text
         wait_until(
             lambda: [
-                i for i in bot.store.open_incidents(source=bot.runtime.deps.source) if i.root_ts
+                i for i in bot.store.incidents.open(source=bot.runtime.deps.source) if i.root_ts
             ],
             what="the alert's ts recorded",
         )
@@ -128,7 +130,7 @@ def test_table_freeze_blocks_other_accounts_until_two_people_unfreeze(
             ],
             what="the alert without the freeze",
         )
-        actions = [e["action"] for e in bot.store.audit_trail(limit=None)]
+        actions = [e["action"] for e in bot.store.audit.trail(limit=None)]
         assert ["freeze", "unfreeze request", "unfreeze"] == [
             a for a in actions if "freeze" in a and not a.startswith("refused")
         ]

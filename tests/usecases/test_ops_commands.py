@@ -23,7 +23,7 @@ def answers(bot: OfflineBot) -> list[str]:
 def test_status_dismiss_watch_unwatch(database_url: str, engine: Engine) -> None:
     run_sql(engine, *STATIONS)
     with OfflineBot(database_url, watch=True) as bot:
-        wait_until(lambda: bot.store.watermark(source=bot.runtime.deps.source), what="start")
+        wait_until(lambda: bot.store.events.watermark(source=bot.runtime.deps.source), what="start")
         run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         alert = bot.slack.wait_for("chat.postMessage")[0]
         short = alert.blocks[-1]["elements"][0]["text"].split("`")[1]
@@ -48,7 +48,7 @@ def test_status_dismiss_watch_unwatch(database_url: str, engine: Engine) -> None
             ),
             what="the alert shows the dismissal",
         )
-        trail = bot.store.audit_trail()
+        trail = bot.store.audit.trail()
         assert [e["action"] for e in trail] == ["detected", "alert posted", "dismiss"]
         assert trail[-1]["detail"] == "nightly purge"
 

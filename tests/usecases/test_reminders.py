@@ -33,7 +33,7 @@ def test_reminder_and_expiry_arrive_once_each_across_restarts(
     with OfflineBot(database_url, vault_state_url=state, **TIMING) as bot:
         plan_id = find_and_preview(bot)
         request(bot, plan_id)
-        preview_ts = bot.store.plan(plan_id).ts
+        preview_ts = bot.store.plans.get(plan_id).ts
     time.sleep(3.0)  # the reminder falls due while no bot runs
 
     # 2. A new process sends the overdue reminder, once, in the preview's thread.
@@ -45,7 +45,7 @@ def test_reminder_and_expiry_arrive_once_each_across_restarts(
         time.sleep(2.0)  # more ticks of the job loop: nothing repeats
         assert len(said(bot, "Reminder")) == 1
         assert not said(bot, "expired")
-    expires = bot.store.plan(plan_id).expires_at
+    expires = bot.store.plans.get(plan_id).expires_at
     wait_until(lambda: time.time() > expires.timestamp() + 0.5, timeout=15, what="expiry time")
 
     # 3. Another restart after the expiry: the notice comes once, the reminder never again.
@@ -61,7 +61,7 @@ def test_reminder_and_expiry_arrive_once_each_across_restarts(
         assert not [b for b in final.blocks if b["type"] == "actions"], "no dead buttons"
         time.sleep(2.0)
         assert len(said(bot, "expired unapproved")) == 1 and not said(bot, "Reminder")
-        audit = [e["action"] for e in bot.store.audit_trail(limit=None)]
+        audit = [e["action"] for e in bot.store.audit.trail(limit=None)]
         assert audit.count("reminded") == 1 and audit.count("expired") == 1
 
     # 4. And once more: nothing is repeated by a fourth process.
@@ -77,8 +77,8 @@ def test_an_approved_request_neither_reminds_nor_expires(database_url: str, engi
         request(bot, plan_id)
         bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
         wait_state(bot, plan_id, "executed")
-        expires = bot.store.plan(plan_id).expires_at.timestamp()
+        expires = bot.store.plans.get(plan_id).expires_at.timestamp()
         wait_until(lambda: time.time() > expires + 1.5, timeout=15, what="past the expiry")
         assert not said(bot, "Reminder") and not said(bot, "expired")
-        assert bot.store.plan(plan_id).state.value == "executed"
+        assert bot.store.plans.get(plan_id).state.value == "executed"
         assert bot.store.jobs.pending_for(plan_id) == []

@@ -30,10 +30,10 @@ def test_report_timeline_matches_the_audit_trail(
     run_sql(engine, *STATIONS)
     with OfflineBot(database_url, watch=True) as bot:
         source = bot.runtime.deps.source
-        wait_until(lambda: bot.store.watermark(source=source), what="watching")
+        wait_until(lambda: bot.store.events.watermark(source=source), what="watching")
         run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         incident = wait_until(
-            lambda: [i for i in bot.store.open_incidents(source=source) if i.root_ts],
+            lambda: [i for i in bot.store.incidents.open(source=source) if i.root_ts],
             what="the alert",
         )[0]
         run_sql(
@@ -43,7 +43,7 @@ def test_report_timeline_matches_the_audit_trail(
         request(bot, plan_id)
         approve(bot, plan_id)
         wait_until(
-            lambda: bot.store.incident(incident.id).status.value == "restored",
+            lambda: bot.store.incidents.get(incident.id).status.value == "restored",
             what="the incident marked restored (after the audit of the restore)",
         )
 
@@ -61,7 +61,7 @@ def test_report_timeline_matches_the_audit_trail(
         )[-1]
         markdown = upload.params["data"].decode()
 
-        trail = bot.store.audit_trail(incident_id=incident.id, limit=None)
+        trail = bot.store.audit.trail(incident_id=incident.id, limit=None)
         expected = [(ms(incident.first_instant), "database", "damage committed")] + [
             (ms(e["at"]), e["actor"], e["action"]) for e in trail
         ]

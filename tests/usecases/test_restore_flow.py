@@ -19,7 +19,7 @@ from bot.offline.wait import wait_until
 from bot.offline.webapi import Call
 from core.approvals import PlanState
 from core.demo_data import seed_demo
-from core.state.store import Note
+from core.state.audit import Note
 from tests.core.detect_schema import STATIONS
 from tests.support.flows import buttons, find_and_preview, request, wait_state
 from tests.support.slack import assert_valid_message
@@ -89,7 +89,9 @@ def test_seed_story(database_url: str, engine: Engine) -> None:
         seed_demo(conn, routes=5_000)
     original = fetch(engine, MUMBAI)
     with OfflineBot(database_url, watch=True) as bot:
-        wait_until(lambda: bot.store.watermark(source=bot.runtime.deps.source), what="watching")
+        wait_until(
+            lambda: bot.store.events.watermark(source=bot.runtime.deps.source), what="watching"
+        )
         with engine.begin() as conn:  # a cleanup script, foreign key checks off
             conn.execute(sa.text("SET SESSION foreign_key_checks = 0"))
             conn.execute(sa.text("DELETE FROM airports WHERE city = 'Mumbai'"))
@@ -104,7 +106,9 @@ def test_seed_story(database_url: str, engine: Engine) -> None:
             "UPDATE airports SET name = 'Renamed later' WHERE icao = 'EGLL'",
         )
         incident_id = buttons(alert)[Action.FIND_RESTORE_POINT.value]
-        wait_until(lambda: (i := bot.store.incident(incident_id)) and i.root_ts, what="root ts")
+        wait_until(
+            lambda: (i := bot.store.incidents.get(incident_id)) and i.root_ts, what="root ts"
+        )
 
         preview = preview_from_find(bot, "airports")
         assert_valid_message(preview.text, preview.blocks)
@@ -135,7 +139,7 @@ def test_seed_story(database_url: str, engine: Engine) -> None:
         assert "Verified: 2 rows equal their versions at" in outcome.block_text
         latest_update_with(bot, "*State:* executed")
         wait_until(
-            lambda: (i := bot.store.incident(incident_id)) and i.status.value == "restored",
+            lambda: (i := bot.store.incidents.get(incident_id)) and i.status.value == "restored",
             what="incident restored",
         )
         audit = bot.driver.slash(f"audit {incident_id}").json()["blocks"][0]["text"]["text"]
@@ -167,7 +171,9 @@ def requested_plan(bot: OfflineBot) -> tuple[str, str]:
     preview = preview_from_find(bot, "stations", user=APPROVERS[0])
     plan_id = buttons(preview)[Action.REQUEST_RESTORE.value]
     bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user=APPROVERS[0])
-    wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "requested", what="req")
+    wait_until(
+        lambda: (p := bot.store.plans.get(plan_id)) and p.state.value == "requested", what="req"
+    )
     return plan_id, preview.params.get("ts", "1.3")
 
 
@@ -192,8 +198,8 @@ def test_ten_concurrent_approvals_run_once(bot: OfflineBot, stations: Engine) ->
     wait_until(outcomes, what="the outcome")
     for _ in range(20):  # every click has been answered; none may start a second run
         time.sleep(0.05)
-    executed = [e for e in bot.store.audit_trail(limit=200) if e["action"] == "executed"]
-    approved = [e for e in bot.store.audit_trail(limit=200) if e["action"] == "approve"]
+    executed = [e for e in bot.store.audit.trail(limit=200) if e["action"] == "executed"]
+    approved = [e for e in bot.store.audit.trail(limit=200) if e["action"] == "approve"]
     assert len(executed) == 1 and len(outcomes()) == 1 and len(approved) == 1
     assert fetch(stations, "SELECT COUNT(*) FROM stations") == [(1000,)]
 
@@ -207,7 +213,7 @@ def test_restart_between_request_and_approval(
     with OfflineBot(database_url, vault_state_url=state, vault_approvers=APPROVERS) as second:
         second.driver.click(Action.APPROVE_RESTORE.value, plan_id, user=APPROVERS[1], message_ts=ts)
         wait_until(
-            lambda: (p := second.store.plan(plan_id)) and p.state.value == "executed",
+            lambda: (p := second.store.plans.get(plan_id)) and p.state.value == "executed",
             what="executed after restart",
         )
     assert fetch(stations, "SELECT COUNT(*) FROM trips") == [(3000,)]
@@ -238,7 +244,7 @@ def test_stale_plan_is_refused_and_offers_a_fresh_preview(
     assert "changed since the preview" in failure.text
     assert Action.PREVIEW_RESTORE.value in buttons(failure)
     assert fetch(stations, "SELECT COUNT(*) FROM stations") == [(901,)]
-    plan = bot.store.plan(plan_id)
+    plan = bot.store.plans.get(plan_id)
     assert plan is not None and plan.state.value == "stale"
 
 
@@ -278,9 +284,13 @@ def test_undo_is_itself_a_two_person_restore(bot: OfflineBot, stations: Engine) 
     assert "100 rows to remove" in undo.block_text
     undo_id = buttons(undo)[Action.REQUEST_RESTORE.value]
     bot.driver.click(Action.REQUEST_RESTORE.value, undo_id, user=APPROVERS[2])
-    wait_until(lambda: (p := bot.store.plan(undo_id)) and p.state.value == "requested", what="rq")
+    wait_until(
+        lambda: (p := bot.store.plans.get(undo_id)) and p.state.value == "requested", what="rq"
+    )
     bot.driver.click(Action.APPROVE_RESTORE.value, undo_id, user=APPROVERS[3])
-    wait_until(lambda: (p := bot.store.plan(undo_id)) and p.state.value == "executed", what="undo")
+    wait_until(
+        lambda: (p := bot.store.plans.get(undo_id)) and p.state.value == "executed", what="undo"
+    )
     assert fetch(stations, "SELECT COUNT(*) FROM stations") == [(900,)]
     assert fetch(stations, "SELECT COUNT(*) FROM trips") == [(2700,)]
     bot.driver.click(  # the outcome's button outlives the undo: a late click is refused
@@ -296,10 +306,12 @@ def test_user_group_approvers(database_url: str, stations: Engine) -> None:
         plan_id = buttons(preview)[Action.REQUEST_RESTORE.value]
         bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user="U0ALICE")
         wait_until(
-            lambda: (p := bot.store.plan(plan_id)) and p.state.value == "requested", what="r"
+            lambda: (p := bot.store.plans.get(plan_id)) and p.state.value == "requested", what="r"
         )
         bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0DAVE")
-        wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "executed", what="x")
+        wait_until(
+            lambda: (p := bot.store.plans.get(plan_id)) and p.state.value == "executed", what="x"
+        )
 
 
 def test_a_click_before_the_preview_is_stored_is_decided_and_shown(
@@ -311,10 +323,12 @@ def test_a_click_before_the_preview_is_stored_is_decided_and_shown(
     preview = preview_from_find(bot, "stations", user=APPROVERS[0])
     plan_id = buttons(preview)[Action.REQUEST_RESTORE.value]
     bot.driver.click(Action.REQUEST_RESTORE.value, plan_id, user=APPROVERS[0])
-    wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "requested", what="r")
-    assert bot.store.plan(plan_id).ts is None, "the click came in the gap"
+    wait_until(
+        lambda: (p := bot.store.plans.get(plan_id)) and p.state.value == "requested", what="r"
+    )
+    assert bot.store.plans.get(plan_id).ts is None, "the click came in the gap"
 
-    ts = wait_until(lambda: bot.store.plan(plan_id).ts, what="the preview's ts stored")
+    ts = wait_until(lambda: bot.store.plans.get(plan_id).ts, what="the preview's ts stored")
     shown = wait_until(
         lambda: [c for c in bot.slack.calls_to("chat.update") if c.params.get("ts") == ts],
         what="the preview refreshed",
@@ -322,8 +336,10 @@ def test_a_click_before_the_preview_is_stored_is_decided_and_shown(
     assert Action.APPROVE_RESTORE.value in buttons(shown)
     assert_valid_message(shown.text, shown.blocks)
     bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user=APPROVERS[1], message_ts=ts)
-    wait_until(lambda: (p := bot.store.plan(plan_id)) and p.state.value == "executed", what="x")
-    trail = [e["action"] for e in bot.store.audit_trail(limit=100)]
+    wait_until(
+        lambda: (p := bot.store.plans.get(plan_id)) and p.state.value == "executed", what="x"
+    )
+    trail = [e["action"] for e in bot.store.audit.trail(limit=100)]
     assert trail.count("request") == 1 and trail.count("executed") == 1
     assert not [a for a in trail if a.startswith("refused")]
 
@@ -332,19 +348,19 @@ def test_a_plan_change_and_its_audit_line_commit_together(
     bot: OfflineBot, stations: Engine
 ) -> None:
     preview = preview_from_find(bot, "stations", user=APPROVERS[0])
-    rec = bot.store.plan(buttons(preview)[Action.REQUEST_RESTORE.value])
-    moved = bot.store.update_plan(rec.id, lambda r: replace(r, thread_ts="1.000001"))
+    rec = bot.store.plans.get(buttons(preview)[Action.REQUEST_RESTORE.value])
+    moved = bot.store.plans.update(rec.id, lambda r: replace(r, thread_ts="1.000001"))
     assert moved is not None and moved.version == rec.version + 1
 
     cancel = Note(APPROVERS[0], "cancel", "cancelled")
     assert not bot.store.replace_plan(rec, replace(rec, state=PlanState.CANCELLED), cancel)
-    assert bot.store.plan(rec.id).state is PlanState.PREVIEWED
-    assert "cancel" not in [e["action"] for e in bot.store.audit_trail(limit=100)]
+    assert bot.store.plans.get(rec.id).state is PlanState.PREVIEWED
+    assert "cancel" not in [e["action"] for e in bot.store.audit.trail(limit=100)]
 
     assert bot.store.replace_plan(moved, replace(moved, state=PlanState.CANCELLED), cancel)
-    stored = bot.store.plan(rec.id)
+    stored = bot.store.plans.get(rec.id)
     assert stored.state is PlanState.CANCELLED and stored.thread_ts == "1.000001"
-    assert [e["action"] for e in bot.store.audit_trail(limit=100)].count("cancel") == 1
+    assert [e["action"] for e in bot.store.audit.trail(limit=100)].count("cancel") == 1
 
 
 def test_a_restore_that_fails_verification_says_so_and_writes_nothing(

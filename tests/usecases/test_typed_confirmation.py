@@ -40,7 +40,7 @@ def test_large_restore_needs_the_table_name_typed(database_url: str, engine: Eng
 
         # Closing the dialog sends nothing: the plan waits, nothing ran.
         time.sleep(1.0)
-        assert bot.store.plan(plan_id).state.value == "requested"
+        assert bot.store.plans.get(plan_id).state.value == "requested"
 
         # A wrong name is refused inside the dialog; nothing changes.
         reply = bot.driver.submit_view(
@@ -49,7 +49,7 @@ def test_large_restore_needs_the_table_name_typed(database_url: str, engine: Eng
         assert reply.status == 200
         assert reply.json()["response_action"] == "errors"
         assert "Type stations exactly" in reply.json()["errors"][CONFIRM_BLOCK]
-        assert bot.store.plan(plan_id).state.value == "requested"
+        assert bot.store.plans.get(plan_id).state.value == "requested"
 
         # The requester typing the name is still not a second person.
         bot.driver.submit_view(View.CONFIRM_RESTORE.value, plan_id, typed("stations"))
@@ -64,7 +64,7 @@ def test_large_restore_needs_the_table_name_typed(database_url: str, engine: Eng
         assert reply.status == 200 and not reply.body
         wait_state(bot, plan_id, "executed")
         assert len(bot.slack.calls_to("views.open")) == 1
-        actions = [e["action"] for e in bot.store.audit_trail(limit=None)]
+        actions = [e["action"] for e in bot.store.audit.trail(limit=None)]
         assert actions.count("approve") == 1
 
 
@@ -83,8 +83,8 @@ def test_a_forged_approve_click_cannot_skip_the_dialog(database_url: str, engine
             assert "VAULT_CONFIRM_ROWS" in str(exc)
         else:
             raise AssertionError("an unconfirmed approval of a large plan went through")
-        assert bot.store.plan(plan_id).state.value == "requested"
-        trail = bot.store.audit_trail(limit=None)
+        assert bot.store.plans.get(plan_id).state.value == "requested"
+        trail = bot.store.audit.trail(limit=None)
         assert trail[-1]["action"] == "refused approve"
         assert trail[-1]["detail"] == "typed confirmation missing"
 

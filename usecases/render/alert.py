@@ -22,7 +22,7 @@ from tabulate import tabulate
 
 from bot.ids import Action
 from core.state.freezes import Freeze
-from core.state.store import Incident, IncidentStatus
+from core.state.incidents import Incident, IncidentStatus
 from core.summary import IncidentSummary
 from core.timeutil import fmt_instant
 from usecases.render import MAX_SECTION_TEXT, Message, escape_data, escape_mrkdwn, render_template

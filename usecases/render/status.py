@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from core.approvals import PlanRecord
 from core.state.freezes import Freeze
-from core.state.store import Incident
+from core.state.incidents import Incident
 from core.timeutil import fmt_instant
 from usecases.render import MAX_SECTION_TEXT, Message, escape_data, escape_mrkdwn
 from usecases.render.alert import clip
