@@ -77,13 +77,17 @@ def status(ctx: Context) -> Message:
 
 
 def audit(ctx: Context, words: list[str]) -> Message:
-    incident_id = words[0][:64] if words else None
-    scope = f"incident `{incident_id[:8]}`" if incident_id else "recent actions"
-    if incident_id and ctx.store.incidents.get(incident_id) is None:
+    """The trail of one incident, named by its full ID or the 8 characters its alert shows,
+    or of recent actions."""
+    if not words:
+        return audit_message(ctx.store.audit.trail(incident_id=None), "recent actions")
+    word = words[0][:64]
+    found = ctx.store.incidents.get(word) or ctx.store.incidents.by_prefix(word[:32])
+    if found is None:
         raise InvalidInput(
-            f"There is no incident `{incident_id[:16]}`; `/vault audit` shows recent actions."
+            f"There is no incident `{word[:16]}`; `/vault audit` shows recent actions."
         )
-    return audit_message(ctx.store.audit.trail(incident_id=incident_id), scope)
+    return audit_message(ctx.store.audit.trail(incident_id=found.id), f"incident `{found.id[:8]}`")
 
 
 def full_diff(ctx: Context, out: Port, incident_id: str) -> None:

@@ -143,6 +143,8 @@ def test_seed_story(database_url: str, engine: Engine) -> None:
             what="incident restored",
         )
         audit = bot.driver.slash(f"audit {incident_id}").json()["blocks"][0]["text"]["text"]
+        short = bot.driver.slash(f"audit {incident_id[:8]}").json()["blocks"][0]["text"]["text"]
+        assert short == audit  # the 8 characters the alert shows name the same trail
     assert fetch(engine, MUMBAI) == original  # column for column
     assert fetch(engine, DANGLING) == [(0,)]
     assert fetch(engine, "SELECT name FROM airports WHERE id = 99999") == [("New Strip",)]
