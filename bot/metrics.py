@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
 
@@ -40,6 +40,9 @@ class Metrics:
             "flightvault_refused_clicks", "Request/approve/cancel clicks refused", registry=r
         )
         self.poll_errors = Counter("flightvault_poll_errors", "Failed watcher ticks", registry=r)
+        self.dead_letters = Gauge(
+            "flightvault_dead_letters", "Messages Slack refused for good", registry=r
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -106,6 +107,9 @@ def _screen(environ: dict[str, Any]) -> str | None:
     return None
 
 
+DEAD_RECENT = timedelta(hours=1)  # a dead letter keeps health degraded this long
+
+
 class Health:
     """``/healthz``: is the watched database answering, and does Slack accept our token?
 
@@ -129,6 +133,10 @@ class Health:
         except VaultError as exc:
             reasons.append("the watched database does not answer")
             details.append(str(exc))
+        dead = self.deps.store.outbox.dead_count(since=DEAD_RECENT)
+        if dead:
+            reasons.append(f"{dead} message(s) to Slack undeliverable in the last hour")
+            details.append(f"{dead} dead letters (see /vault status)")
         slack = self._slack_problem()
         if slack is not None:
             reasons.append("Slack does not accept the bot's token or cannot be reached")

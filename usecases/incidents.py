@@ -73,6 +73,7 @@ def status(ctx: Context) -> Message:
         ctx.store.events.last_read(source=ctx.source),
         ctx.store.freezes.active(source=ctx.source),
         ctx.store.conditions.active(source=ctx.source),
+        ctx.store.outbox.dead_letters(),
     )
 
 

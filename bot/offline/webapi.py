@@ -80,6 +80,7 @@ class FakeSlackAPI:
         self._lock = threading.Condition()
         self._failures: dict[str, _Failure] = {}
         self._slow: dict[str, _Slow] = {}
+        self._refusals: dict[str, list[Any]] = {}  # method -> [error, remaining]
         self._ts = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -114,6 +115,12 @@ class FakeSlackAPI:
         """Answer the next ``times`` calls of ``method`` with HTTP ``status``."""
         with self._lock:
             self._failures[method] = _Failure(status, times, retry_after)
+
+    def refuse(self, method: str, error: str, times: int = 1_000_000) -> None:
+        """Answer the next ``times`` calls of ``method`` as Slack refuses for good: HTTP 200
+        with ``{"ok": false, "error": error}`` (e.g. ``message_not_found``)."""
+        with self._lock:
+            self._refusals[method] = [error, times]
 
     def slow(self, method: str, seconds: float, times: int = 1, containing: str = "") -> None:
         """Answer the next ``times`` calls of ``method`` whose text holds ``containing``
@@ -164,6 +171,11 @@ class FakeSlackAPI:
 
     def answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel", "C0TEST")
+        with self._lock:
+            refusal = self._refusals.get(method)
+            if refusal is not None and refusal[1] > 0:
+                refusal[1] -= 1
+                return {"ok": False, "error": refusal[0]}
         if channel in self.absent and method.startswith("chat."):
             return {"ok": False, "error": "not_in_channel"}
         if method == "apps.connections.open":

@@ -27,6 +27,15 @@ class Notification:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+def lane_of(incident_id: str | None, note: Notification) -> str:
+    """The destination a message keeps its order in: one incident's alert and thread, or
+    one thread. A message waits only for earlier ones in its own lane."""
+    if incident_id is not None:
+        return f"incident:{incident_id}"
+    payload = note.payload
+    return f"thread:{payload.get('channel', '')}:{payload.get('thread_ts') or ''}"[:96]
+
+
 def enqueue_in(conn: Connection, incident_id: str | None, note: Notification) -> None:
     """Queue a message inside the caller's transaction, so it is sent if and only if the
     change that caused it commits."""
@@ -36,6 +45,7 @@ def enqueue_in(conn: Connection, incident_id: str | None, note: Notification) ->
             incident_id=incident_id,
             kind=note.kind,
             payload=note.payload,
+            lane=lane_of(incident_id, note),
             status="pending",
             attempts=0,
             next_attempt_at=now,

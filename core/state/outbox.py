@@ -1,15 +1,20 @@
 """The Slack outbox: messages queued in the transaction of the change that caused them.
 
 A message is sent if and only if its change committed (``enqueue_in``, in
-``common``, writes it inside any aggregate's transaction). Delivery claims
-the head of the queue by compare-and-set, so two processes never send the
-same message, and nothing overtakes a message waiting for its retry.
+``common``, writes it inside any aggregate's transaction). Messages are ordered
+per *lane* (one incident's alert and thread, or one thread): delivery claims the
+head of a lane by compare-and-set, so two processes never send the same message,
+nothing overtakes a message of its own lane waiting for its retry, and one lane's
+trouble never delays another's. A message Slack refuses for good (its channel
+or root message is gone) becomes a *dead letter*: kept, counted, shown, never
+retried.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +32,19 @@ class OutboxItem:
     payload: dict[str, Any]
     claim: str
     attempts: int
+    lane: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    id: int
+    kind: str
+    incident_id: str | None
+    error: str
+    at: datetime
+
+
+UNSENT = ("pending", "sending")
 
 
 def mark_sent_in(conn: Connection, item: OutboxItem) -> None:
@@ -46,21 +64,40 @@ class Outbox:
         with self.engine.begin() as conn:
             enqueue_in(conn, incident_id, notification)
 
-    def claim_next(self, *, stale_after: timedelta = timedelta(seconds=60)) -> OutboxItem | None:
-        """The oldest undelivered message, claimed for this caller by compare-and-set.
+    def claim_next(
+        self, *, stale_after: timedelta = timedelta(seconds=60), skip: Iterable[str] = ()
+    ) -> OutboxItem | None:
+        """The oldest due message that heads its lane, claimed by compare-and-set.
 
-        Returns None when the head of the queue is not due yet (so order is
-        kept: nothing overtakes a message waiting for its retry) or when
-        another process claimed it.
+        A lane's head that waits for its retry (or is being sent by another
+        process) holds back its own lane only. ``skip``: lanes the caller will not
+        send to now (paced). None when nothing is due.
         """
         now = utcnow()
+        earlier = outbox.alias("earlier")
+        heads = (
+            sa.select(outbox)
+            .where(outbox.c.status.in_(UNSENT), outbox.c.next_attempt_at <= now)
+            .where(
+                sa.or_(
+                    outbox.c.status == "pending",
+                    outbox.c.claimed_at <= now - stale_after,
+                )
+            )
+            .where(
+                ~sa.exists().where(
+                    sa.func.coalesce(earlier.c.lane, "") == sa.func.coalesce(outbox.c.lane, ""),
+                    earlier.c.status.in_(UNSENT),
+                    earlier.c.id < outbox.c.id,
+                )
+            )
+            .order_by(outbox.c.id)
+            .limit(8)
+        )
+        skipped = set(skip)
         with self.engine.begin() as conn:
-            head = conn.execute(
-                sa.select(outbox).where(outbox.c.status != "sent").order_by(outbox.c.id).limit(1)
-            ).first()
-            if head is None or head.next_attempt_at > now:
-                return None
-            if head.status == "sending" and head.claimed_at > now - stale_after:
+            head = next((r for r in conn.execute(heads) if (r.lane or "") not in skipped), None)
+            if head is None:
                 return None
             claim = new_id()
             won = conn.execute(
@@ -72,7 +109,13 @@ class Outbox:
         if not won:
             return None
         return OutboxItem(
-            head.id, head.incident_id, head.kind, dict(head.payload), claim, head.attempts
+            head.id,
+            head.incident_id,
+            head.kind,
+            dict(head.payload),
+            claim,
+            head.attempts,
+            head.lane or "",
         )
 
     def mark_sent(self, item: OutboxItem) -> None:
@@ -92,6 +135,45 @@ class Outbox:
                     next_attempt_at=utcnow() + timedelta(seconds=retry_in),
                 )
             )
+
+    def release(self, item: OutboxItem) -> None:
+        """Give ``item`` back untried (the caller paces its channel): no attempt counted."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id == item.id, outbox.c.claim == item.claim)
+                .values(status="pending", claim=None)
+            )
+
+    def mark_dead(self, item: OutboxItem, *, error: str) -> None:
+        """Slack refused ``item`` for good: keep it, with why, and stop trying."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id == item.id, outbox.c.claim == item.claim)
+                .values(status="dead", last_error=error[:255], sent_at=utcnow())
+            )
+
+    def dead_letters(self, limit: int = 20) -> list[DeadLetter]:
+        """The newest messages Slack refused for good."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(outbox)
+                .where(outbox.c.status == "dead")
+                .order_by(outbox.c.id.desc())
+                .limit(limit)
+            )
+            return [
+                DeadLetter(r.id, r.kind, r.incident_id, r.last_error or "", r.sent_at) for r in rows
+            ]
+
+    def dead_count(self, *, since: timedelta | None = None) -> int:
+        """Dead letters, all or those of the last ``since``."""
+        query = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status == "dead")
+        if since is not None:
+            query = query.where(outbox.c.sent_at >= utcnow() - since)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def coalesce(self, item: OutboxItem) -> int:
         """Mark later pending items of the same kind for the same incident as sent.
@@ -118,6 +200,8 @@ class Outbox:
         with self.engine.connect() as conn:
             return int(
                 conn.execute(
-                    sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status != "sent")
+                    sa.select(sa.func.count())
+                    .select_from(outbox)
+                    .where(outbox.c.status.in_(UNSENT))
                 ).scalar_one()
             )

@@ -88,7 +88,8 @@ outbox = sa.Table(
     sa.Column("incident_id", _ID, sa.ForeignKey("fv_incidents.id")),  # None: a plain message
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),  # pending, sending, sent
+    sa.Column("status", sa.String(16), nullable=False),  # pending, sending, sent, dead
+    sa.Column("lane", sa.String(96)),  # one destination: messages in a lane keep their order
     sa.Column("claim", sa.String(32)),
     sa.Column("claimed_at", UTCDateTime),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
@@ -97,6 +98,7 @@ outbox = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime),
     sa.Index("ix_fv_outbox_pending", "status", "id"),
+    sa.Index("ix_fv_outbox_lane", "lane", "status", "id"),
 )
 
 leases = sa.Table(

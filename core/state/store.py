@@ -67,7 +67,12 @@ class StateStore:
         return cls(engine)
 
     def create_tables(self) -> None:
+        """Create what is missing, and add columns newer versions introduced."""
         metadata.create_all(self.engine)
+        columns = {c["name"] for c in sa.inspect(self.engine).get_columns("fv_outbox")}
+        if "lane" not in columns:  # before per-destination ordering: one lane for old rows
+            with self.engine.begin() as conn:
+                conn.execute(sa.text("ALTER TABLE fv_outbox ADD COLUMN lane VARCHAR(96)"))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from core.approvals import PlanRecord
 from core.state.freezes import Freeze
 from core.state.incidents import Incident
+from core.state.outbox import DeadLetter
 from core.timeutil import fmt_instant
 from usecases.render import MAX_SECTION_TEXT, Message, escape_data, escape_mrkdwn
 from usecases.render.alert import clip
@@ -22,6 +23,7 @@ def status_message(
     last_read: datetime | None,
     freezes: Sequence[Freeze] = (),
     conditions: dict[str, str] | None = None,
+    dead: Sequence[DeadLetter] = (),
 ) -> Message:
     lines = ["*Watched tables* (history since, UTC)"]
     for name, since, watched in tables:
@@ -49,6 +51,12 @@ def status_message(
     standing = conditions or {}
     lines.append(f"*History health:* {len(standing) or 'no'} standing warnings")
     lines += [f"• {escape_mrkdwn(detail)}" for detail in standing.values()]
+    lines.append(f"*Undeliverable messages:* {len(dead) or 'none'}")
+    lines += [
+        f"• {d.kind} at {fmt_instant(d.at)}: Slack said `{escape_data(d.error)}`"
+        + (f" (incident `{d.incident_id[:8]}`)" if d.incident_id else "")
+        for d in dead[:5]
+    ]
     read = fmt_instant(last_read) if last_read else "never"
     lines.append(f"*Last history read:* {read}")
     text = clip("\n".join(lines), MAX_SECTION_TEXT)
