@@ -208,6 +208,9 @@ class HttpServer:
         if self._thread is None:  # never started
             close_all()
         else:
-            server.trigger.pull_trigger(close_all)
+            try:
+                server.trigger.pull_trigger(close_all)
+            except OSError:  # the loop is gone already (its trigger closed with it)
+                close_all()
             self._thread.join(timeout=5)
         server.task_dispatcher.shutdown()

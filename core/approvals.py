@@ -129,6 +129,16 @@ def cancel(rec: PlanRecord, user: str, *, authorised: bool) -> PlanRecord:
 # ---------------------------------------------------------------------- typing and expiry
 
 
+def check_clicked_on(rec: PlanRecord, channel: str, ts: str) -> None:
+    """A decision counts only from the message that shows the plan: a button value copied
+    into another message (another channel, another thread) names the plan but is not it."""
+    if (rec.channel and channel != rec.channel) or (rec.ts and ts != rec.ts):
+        raise Refused(
+            "That button is not on this plan's preview; decide on the preview itself. "
+            "Nothing changed."
+        )
+
+
 def needs_typing(rec: PlanRecord, threshold: int) -> bool:
     """Large restores are approved in a dialog where the approver types the table name."""
     return rec.plan.rows > threshold

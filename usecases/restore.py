@@ -184,8 +184,12 @@ def needs_typing(deps: Context, rec: PlanRecord) -> bool:
     return approvals.needs_typing(rec, deps.settings.vault_confirm_rows)
 
 
-def check_approval(rec: PlanRecord, user: str, *, authorised: Authorised) -> None:
+def check_approval(
+    rec: PlanRecord, user: str, *, authorised: Authorised, shown: Posted | None = None
+) -> None:
     """Raise the refusal an approval by ``user`` would meet now, before asking them to type."""
+    if shown is not None:
+        approvals.check_clicked_on(rec, shown.channel, shown.ts)
     if approvals.check_open_or_expire(rec, datetime.now(UTC)) is not None:
         raise approvals.expired_refusal(rec)
     approvals.approve(rec, user, authorised=authorised())
@@ -200,13 +204,15 @@ def decide(
     *,
     authorised: Authorised,
     confirmed: bool = False,
+    shown: Posted | None = None,
 ) -> None:
     """Request, approve or cancel; raises ``Refused`` (one private sentence) when refused.
 
     ``confirmed``: the approver typed the table name in the confirmation dialog.
+    ``shown``: the message the button was clicked on (None: the dialog, opened from it).
     """
     try:
-        _decide(deps, out, action, plan_id, user, confirmed, authorised)
+        _decide(deps, out, action, plan_id, user, confirmed, authorised, shown)
     except Refused:
         deps.metrics.refused_approvals.inc()
         raise
@@ -220,11 +226,12 @@ def _decide(
     user: str,
     confirmed: bool,
     authorised: Authorised,
+    shown: Posted | None = None,
 ) -> None:
     """Re-read and decide again when another write moved the plan on; the pure step and
     the compare-and-set keep the two-person rule whatever the interleaving."""
     for _ in range(DECIDE_ATTEMPTS):
-        rec = _decidable(deps, out, action, plan_id, user, confirmed)
+        rec = _decidable(deps, out, action, plan_id, user, confirmed, shown)
         new = _step(deps, action, rec, user, authorised())
         guard = _lock(deps, new)
         if deps.store.replace_plan(rec, new, Note(user, action, new.state.value)):
@@ -240,12 +247,20 @@ def _decide(
 
 
 def _decidable(
-    deps: Context, out: Port, action: str, plan_id: str, user: str, confirmed: bool
+    deps: Context,
+    out: Port,
+    action: str,
+    plan_id: str,
+    user: str,
+    confirmed: bool,
+    shown: Posted | None = None,
 ) -> PlanRecord:
     """The plan as it stands now, or the refusal any decision on it meets."""
     rec = deps.store.plans.get(plan_id[:64])
     if rec is None:
         raise Refused("That restore plan is not known here; run `/vault find` again.")
+    if shown is not None:
+        approvals.check_clicked_on(rec, shown.channel, shown.ts)
     if action == "approve":
         try:
             threshold = deps.settings.vault_confirm_rows

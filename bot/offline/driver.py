@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
+from bot.offline.webapi import FakeSlackAPI
 from bot.server import EVENTS_PATH
 
 
@@ -28,10 +29,17 @@ class Reply:
 class SlackDriver:
     """Plays Slack: slash commands and button clicks, signed with the app's secret."""
 
-    def __init__(self, bot_url: str, signing_secret: str, response_root: str) -> None:
+    def __init__(
+        self,
+        bot_url: str,
+        signing_secret: str,
+        response_root: str,
+        slack: FakeSlackAPI | None = None,
+    ) -> None:
         self.url = bot_url.rstrip("/") + EVENTS_PATH
         self.signer = SignatureVerifier(signing_secret)
         self.response_root = response_root
+        self.slack = slack  # to click on the message that shows a button, as a person does
         self._n = 0
 
     def _response_url(self) -> str:
@@ -68,10 +76,17 @@ class SlackDriver:
         value: str,
         *,
         user: str = "U0ALICE",
-        channel: str = "C0INCIDENT",
-        message_ts: str = "1.000001",
+        channel: str | None = None,
+        message_ts: str | None = None,
         block_id: str = "actions",
     ) -> Reply:
+        """Click the button ``action_id`` with ``value``; by default on the latest message the
+        stand-in shows with that button (where a person would click it)."""
+        if message_ts is None and self.slack is not None:
+            shown = self.slack.showing(action_id, value)
+            if shown is not None:
+                channel, message_ts = channel or shown[0], shown[1]
+        channel, message_ts = channel or "C0INCIDENT", message_ts or "1.000001"
         payload = {
             "type": "block_actions",
             "api_app_id": "A0FLIGHTV",

@@ -56,7 +56,7 @@ class OfflineBot:
         )
         self.server = HttpServer(wsgi, "127.0.0.1", 0).start()
         self._stack.callback(self.server.close)
-        self.driver = SlackDriver(self.server.url, SIGNING_SECRET, self.slack.root)
+        self.driver = SlackDriver(self.server.url, SIGNING_SECRET, self.slack.root, self.slack)
         return self
 
     def __exit__(

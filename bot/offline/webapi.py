@@ -128,6 +128,25 @@ class FakeSlackAPI:
         with self._lock:
             self._slow[method] = _Slow(seconds, times, containing)
 
+    def showing(self, action_id: str, value: str) -> tuple[str, str] | None:
+        """(channel, ts) of the latest message posted or updated with that button, else of the
+        first message with any button carrying ``value`` (the preview, before an update that
+        would have shown this button)."""
+        with self._lock:
+            found = [
+                (element.get("action_id") == action_id, call)
+                for call in self.calls
+                if call.method in ("chat.postMessage", "chat.update") and "ts" in call.params
+                for block in call.blocks
+                for element in block.get("elements") or []
+                if element.get("value") == value
+            ]
+        exact = [call for same, call in found if same]
+        shown = exact[-1] if exact else found[0][1] if found else None
+        if shown is None:
+            return None
+        return str(shown.params.get("channel")), str(shown.params["ts"])
+
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
@@ -193,7 +212,7 @@ class FakeSlackAPI:
                 "bot_id": "B0FLIGHTV",
             }
         if method == "chat.postMessage":
-            ts = self._next_ts()
+            ts = str(params.get("ts") or self._next_ts())
             return {
                 "ok": True,
                 "channel": channel,
@@ -280,6 +299,8 @@ class FakeSlackAPI:
                 token = api.app_token if name == "apps.connections.open" else api.token
                 if self.headers.get("Authorization") != f"Bearer {token}":
                     return self._json({"ok": False, "error": "invalid_auth"})
+                if name == "chat.postMessage":  # the message's identity, recorded with the call
+                    params["ts"] = api._next_ts()
                 call = Call("api", name, params)
                 api._record(call)
                 time.sleep(api._take_delay(call))

@@ -16,7 +16,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.errors import log_unexpected, unexpected_sentence
-from handlers.actions.payload import button_value
+from handlers.actions.payload import button_value, clicked_on
 from handlers.authz import approver
 from handlers.reporting import Work, hand_off, reported, sentence
 from handlers.slack_port import SlackPort
@@ -45,7 +45,9 @@ def on_approve(deps: Context, one_click: Work) -> Listener:
                 hand_off(deps.workers, respond, "handling approve", one_click, body, client)
                 return
             user = body["user"]["id"]
-            restore_flow.check_approval(rec, user, authorised=approver(deps, client, user))
+            restore_flow.check_approval(
+                rec, user, authorised=approver(deps, client, user), shown=clicked_on(body)
+            )
             modal = confirm_modal(rec, deps.settings.vault_confirm_rows)
             client.views_open(trigger_id=body["trigger_id"], view=modal)
 

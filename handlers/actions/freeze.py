@@ -7,18 +7,17 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from handlers.actions.payload import button_value
+from handlers.actions.payload import button_value, clicked_on
 from handlers.authz import approver
 from handlers.reporting import after_ack
 from handlers.slack_port import SlackPort
 from usecases import freeze as freeze_flow
 from usecases.context import Context
-from usecases.port import Posted
 
 
 def on_unfreeze(deps: Context, action: str) -> Callable[..., None]:
     def work(body: dict[str, Any], client: WebClient) -> None:
-        message = Posted(body["channel"]["id"], body["container"]["message_ts"])
+        message = clicked_on(body)
         value = button_value(body)
         user = body["user"]["id"]
         freeze_flow.decide_unfreeze(

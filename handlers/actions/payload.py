@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from usecases.port import Posted
+
 ID_LENGTH = 64
 
 
@@ -14,3 +16,8 @@ def button_value(body: dict[str, Any]) -> str:
     must fail as "not found", not as a database error.
     """
     return str(body["actions"][0].get("value", ""))[:ID_LENGTH]
+
+
+def clicked_on(body: dict[str, Any]) -> Posted:
+    """The message whose button was clicked."""
+    return Posted(body["channel"]["id"], body["container"]["message_ts"])

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from handlers.actions.payload import button_value
+from handlers.actions.payload import button_value, clicked_on
 from handlers.authz import approver
 from handlers.reporting import Work, after_ack
 from handlers.slack_port import SlackPort
@@ -48,7 +48,15 @@ def decision(deps: Context, action: str) -> Work:
         user = body["user"]["id"]
         authorised = approver(deps, client, user)
         out = SlackPort.of(deps, client)
-        restore_flow.decide(deps, out, action, button_value(body), user, authorised=authorised)
+        restore_flow.decide(
+            deps,
+            out,
+            action,
+            button_value(body),
+            user,
+            authorised=authorised,
+            shown=clicked_on(body),
+        )
 
     return work
 

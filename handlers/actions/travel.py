@@ -7,17 +7,16 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from handlers.actions.payload import button_value
+from handlers.actions.payload import button_value, clicked_on
 from handlers.reporting import after_ack
 from handlers.slack_port import SlackPort
 from usecases import travel
 from usecases.context import Context
-from usecases.port import Posted
 
 
 def step(deps: Context, *, forward: bool) -> Callable[..., None]:
     def work(body: dict[str, Any], client: WebClient) -> None:
-        shown = Posted(body["channel"]["id"], body["container"]["message_ts"])
+        shown = clicked_on(body)
         travel.step(deps, SlackPort.of(deps, client), button_value(body), shown, forward=forward)
 
     return after_ack(deps, deps.readers, "stepping through time", work)

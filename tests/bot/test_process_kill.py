@@ -55,7 +55,7 @@ def test_kill_at_every_step(database_url: str, engine: Engine, tmp_path: Path) -
     port = free_port()
     with FakeSlackAPI(token="xoxb-kill") as slack:
         settings = bot_settings(slack, database_url, state)
-        driver = SlackDriver(f"http://127.0.0.1:{port}", "kill-secret", slack.root)
+        driver = SlackDriver(f"http://127.0.0.1:{port}", "kill-secret", slack.root, slack)
         process = start_bot(tmp_path, port, **settings)
 
         def restart() -> subprocess.Popen[bytes]:
@@ -124,7 +124,7 @@ def test_kill_during_the_restore_is_reconciled(
     port = free_port()
     with FakeSlackAPI(token="xoxb-kill") as slack:
         settings = bot_settings(slack, database_url, state)
-        driver = SlackDriver(f"http://127.0.0.1:{port}", "kill-secret", slack.root)
+        driver = SlackDriver(f"http://127.0.0.1:{port}", "kill-secret", slack.root, slack)
         process = start_bot(tmp_path, port, **settings)
         store = StateStore.from_url(state)
         blocker = engine.connect()

@@ -384,3 +384,24 @@ def test_a_restore_that_fails_verification_says_so_and_writes_nothing(
     assert "rows still differ from history" in failure.block_text
     assert "`trips`: " in failure.block_text and "fare" in failure.block_text
     assert fetch(engine, "SELECT COUNT(*) FROM stations") == [(900,)]
+
+
+def test_a_plan_id_clicked_on_another_message_is_refused(bot: OfflineBot, stations: Engine) -> None:
+    """A decision counts only from the preview that shows the plan: the same button value
+    in another channel (or another message) changes nothing."""
+    plan_id, ts = requested_plan(bot)
+    bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user=APPROVERS[1], channel="C0OTHER")
+    bot.driver.click(
+        Action.APPROVE_RESTORE.value,
+        plan_id,
+        user=APPROVERS[1],
+        channel="C0INCIDENT",
+        message_ts="1.000999",
+    )
+    refusals = ephemeral(bot, 2)
+    assert all("not on this plan's preview" in c.params["text"] for c in refusals[-2:])
+    assert bot.store.plans.get(plan_id).state.value == "requested"
+    bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user=APPROVERS[1], message_ts=ts)
+    wait_until(
+        lambda: bot.store.plans.get(plan_id).state.value == "executed", what="the real click"
+    )
