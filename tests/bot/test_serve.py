@@ -17,26 +17,49 @@ from bot.offline.webapi import FakeSlackAPI
 from tests.support.process import free_port, get
 
 
+def serve(
+    slack: FakeSlackAPI, database_url: str, tmp_path: Path, *args: str, **settings: str
+) -> subprocess.Popen[bytes]:
+    """``flightvault serve ARGS`` as its own process, against the stand-in, output captured."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VAULT_"))}
+    env.update(
+        SLACK_BOT_TOKEN=slack.token,
+        SLACK_API_URL=slack.base_url,
+        VAULT_DATABASE_URL=database_url,
+        VAULT_ALERT_CHANNEL="C0INCIDENT",
+        VAULT_APPROVERS="U0ALICE,U0BOB",
+        VAULT_STATE_URL=f"sqlite:///{tmp_path}/state.db",
+        **settings,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stopped(process: subprocess.Popen[bytes]) -> str:
+    """Its whole output, once it has exited."""
+    output = process.stdout.read().decode() if process.stdout is not None else ""
+    if process.stdout is not None:
+        process.stdout.close()
+    return output
+
+
 def test_serve_http_health_metrics_and_sigterm(database_url: str, tmp_path: Path) -> None:
     port = free_port()
     with FakeSlackAPI(token="xoxb-serve-test") as slack:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VAULT_"))}
-        env.update(
-            SLACK_BOT_TOKEN="xoxb-serve-test",
+        process = serve(
+            slack,
+            database_url,
+            tmp_path,
+            "--http",
+            "--host",
+            "127.0.0.1",
             SLACK_SIGNING_SECRET="s3cret",
-            SLACK_API_URL=slack.base_url,
-            VAULT_DATABASE_URL=database_url,
-            VAULT_ALERT_CHANNEL="C0INCIDENT",
-            VAULT_APPROVERS="U0ALICE,U0BOB",
-            VAULT_STATE_URL=f"sqlite:///{tmp_path}/state.db",
             PORT=str(port),
-        )
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
         )
         try:
             status, body = wait_until(
@@ -55,33 +78,14 @@ def test_serve_http_health_metrics_and_sigterm(database_url: str, tmp_path: Path
         finally:
             if process.poll() is None:
                 process.kill()
-        output = ""
-        if process.stdout is not None:
-            output = process.stdout.read().decode()
-            process.stdout.close()
+        output = stopped(process)
         assert "Traceback" not in output and "s3cret" not in output
         assert len(output.splitlines()) < 15, output[-2000:]
 
 
 def test_serve_socket_mode_drains_and_exits_0_on_sigterm(database_url: str, tmp_path: Path) -> None:
     with FakeSlackAPI(token="xoxb-serve-test", app_token="xapp-serve-test") as slack:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VAULT_"))}
-        env.update(
-            SLACK_BOT_TOKEN="xoxb-serve-test",
-            SLACK_APP_TOKEN="xapp-serve-test",
-            SLACK_API_URL=slack.base_url,
-            VAULT_DATABASE_URL=database_url,
-            VAULT_ALERT_CHANNEL="C0INCIDENT",
-            VAULT_APPROVERS="U0ALICE,U0BOB",
-            VAULT_STATE_URL=f"sqlite:///{tmp_path}/state.db",
-        )
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        process = serve(slack, database_url, tmp_path, SLACK_APP_TOKEN="xapp-serve-test")
         try:
             wait_until(
                 lambda: slack.link is not None and slack.link.connections > 0,
@@ -95,9 +99,7 @@ def test_serve_socket_mode_drains_and_exits_0_on_sigterm(database_url: str, tmp_
         finally:
             if process.poll() is None:
                 process.kill()
-        output = process.stdout.read().decode() if process.stdout is not None else ""
-        if process.stdout is not None:
-            process.stdout.close()
+        output = stopped(process)
         assert "Traceback" not in output and "xapp-serve-test" not in output
         assert "stopping: finishing in-flight work" in output
 
@@ -107,25 +109,17 @@ def test_ops_port_and_json_logs(database_url: str, tmp_path: Path) -> None:
     every log line a JSON object."""
     port, ops = free_port(), free_port()
     with FakeSlackAPI(token="xoxb-serve-test") as slack:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VAULT_"))}
-        env.update(
-            SLACK_BOT_TOKEN="xoxb-serve-test",
+        process = serve(
+            slack,
+            database_url,
+            tmp_path,
+            "--http",
+            "--host",
+            "127.0.0.1",
             SLACK_SIGNING_SECRET="s3cret",
-            SLACK_API_URL=slack.base_url,
-            VAULT_DATABASE_URL=database_url,
-            VAULT_ALERT_CHANNEL="C0INCIDENT",
-            VAULT_APPROVERS="U0ALICE,U0BOB",
-            VAULT_STATE_URL=f"sqlite:///{tmp_path}/state.db",
             VAULT_OPS_PORT=str(ops),
             VAULT_LOG_FORMAT="json",
             PORT=str(port),
-        )
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
         )
         try:
             status, body = wait_until(
@@ -144,9 +138,7 @@ def test_ops_port_and_json_logs(database_url: str, tmp_path: Path) -> None:
         finally:
             if process.poll() is None:
                 process.kill()
-        output = process.stdout.read().decode() if process.stdout is not None else ""
-        if process.stdout is not None:
-            process.stdout.close()
+        output = stopped(process)
     lines = [json.loads(line) for line in output.splitlines() if line.strip()]
     assert lines and all({"time", "level", "logger", "message"} <= set(e) for e in lines)
     assert any("stopping" in e["message"] for e in lines)

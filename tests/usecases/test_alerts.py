@@ -66,8 +66,11 @@ def test_mass_delete_posts_one_alert_with_the_facts(
         Action.SHOW_FULL_DIFF.value,
     ]
     incident_id = buttons[0]["value"]
-    incident = watching_bot.store.incidents.get(incident_id)
-    assert incident is not None and incident.root_ts == alert.params.get("ts", incident.root_ts)
+    incident = wait_until(
+        lambda: (i := watching_bot.store.incidents.get(incident_id)) and i.root_ts and i,
+        what="the alert's ts stored",
+    )
+    assert incident.root_ts == alert.params["ts"]  # the thread is the alert's
     assert fmt_instant(incident.first_instant) in facts
     wait_until(lambda: watching_bot.store.outbox.pending_count() == 0, what="outbox drained")
     assert len(roots(watching_bot)) == 1
