@@ -41,7 +41,11 @@ def serve(
 
 
 def stopped(process: subprocess.Popen[bytes]) -> str:
-    """Its whole output, once it has exited."""
+    """SIGTERM: it must drain and exit 0 within 15 s. Its whole output."""
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    assert time.monotonic() - started < 15
     output = process.stdout.read().decode() if process.stdout is not None else ""
     if process.stdout is not None:
         process.stdout.close()
@@ -71,14 +75,10 @@ def test_serve_http_health_metrics_and_sigterm(database_url: str, tmp_path: Path
             assert status == 200 and health == {"ok": True, "status": "ok", "reasons": []}
             assert b"flightvault_alerts_posted_total" in get(f"http://127.0.0.1:{port}/metrics")[1]
             time.sleep(3)  # about 30 watcher ticks: none of them may log at the default level
-            started = time.monotonic()
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=20) == 0
-            assert time.monotonic() - started < 15
+            output = stopped(process)
         finally:
             if process.poll() is None:
                 process.kill()
-        output = stopped(process)
         assert "Traceback" not in output and "s3cret" not in output
         assert len(output.splitlines()) < 15, output[-2000:]
 
@@ -92,14 +92,10 @@ def test_serve_socket_mode_drains_and_exits_0_on_sigterm(database_url: str, tmp_
                 timeout=30,
                 what="the Socket Mode connection",
             )
-            started = time.monotonic()
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=20) == 0
-            assert time.monotonic() - started < 15
+            output = stopped(process)
         finally:
             if process.poll() is None:
                 process.kill()
-        output = stopped(process)
         assert "Traceback" not in output and "xapp-serve-test" not in output
         assert "stopping: finishing in-flight work" in output
 
@@ -133,12 +129,10 @@ def test_ops_port_and_json_logs(database_url: str, tmp_path: Path) -> None:
                 lambda: _status(f"http://127.0.0.1:{port}/healthz"), what="the Slack port"
             )
             assert main == 404
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=20) == 0
+            output = stopped(process)
         finally:
             if process.poll() is None:
                 process.kill()
-        output = stopped(process)
     lines = [json.loads(line) for line in output.splitlines() if line.strip()]
     assert lines and all({"time", "level", "logger", "message"} <= set(e) for e in lines)
     assert any("stopping" in e["message"] for e in lines)
