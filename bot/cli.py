@@ -173,6 +173,13 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _manifest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.manifest import render
+
+    print(render(args.http), end="")
+    return 0
+
+
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
@@ -223,6 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default: PORT or 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address")
     serve.set_defaults(func=_serve)
+
+    manifest = subs.add_parser("manifest", help="print the Slack app manifest for either mode")
+    manifest.add_argument(
+        "--http", metavar="BASE_URL", help="HTTP mode: the public base URL Slack sends to"
+    )
+    manifest.set_defaults(func=_manifest)
     return parser
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import urllib.request
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +15,7 @@ import yaml
 from slack_sdk import WebClient
 
 from bot.commands import SLASH_COMMAND
+from bot.manifest import render
 from bot.offline.harness import OfflineBot
 from bot.offline.wait import wait_until
 from bot.server import EVENTS_PATH, HEALTH_PATH, METRICS_PATH, Health
@@ -121,3 +125,28 @@ def test_healthz_degraded_says_why_in_words_only(offline_bot: OfflineBot) -> Non
         "Slack does not accept the bot's token or cannot be reached",
     ]
     assert "127.0.0.1" not in json.dumps(status) and "nowhere" not in json.dumps(status)
+
+
+def test_manifest_yml_is_the_socket_mode_rendering() -> None:
+    assert (ROOT / "manifest.yml").read_text() == render()
+
+
+def test_http_manifest_fills_in_the_request_urls(tmp_path: Path) -> None:
+    """``flightvault manifest --http URL``: installable as-is for HTTP mode, same scopes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VAULT_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "manifest", "--http", "https://vault.example.com/"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    http = yaml.safe_load(done.stdout)
+    url = "https://vault.example.com/slack/events"
+    assert http["features"]["slash_commands"][0]["url"] == url
+    assert http["settings"]["interactivity"]["request_url"] == url
+    assert http["settings"]["socket_mode_enabled"] is False
+    socket = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    assert http["oauth_config"] == socket["oauth_config"]
