@@ -83,6 +83,7 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         channel=settings.vault_alert_channel,
         metrics=deps.metrics,
     )
+    deps.metrics.dead_letters.set(store.outbox.dead_count())  # then kept on each change
     loop = WatchLoop(
         watcher=watcher,
         deliverer=deliverer,

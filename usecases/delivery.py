@@ -88,7 +88,6 @@ class Deliverer:
             if outcome == "retry":  # Slack is struggling: the next tick tries again
                 break
             sent += outcome == "sent"
-        self.metrics.dead_letters.set(self.store.outbox.dead_count())
         return sent
 
     def _attempt(self, item: OutboxItem) -> str:
@@ -125,6 +124,7 @@ class Deliverer:
 
     def _dead(self, item: OutboxItem, error: str) -> None:
         self.store.outbox.mark_dead(item, error=error)
+        self.metrics.dead_letters.set(self.store.outbox.dead_count())  # not per tick: on change
         log.warning("message %s (%s) undeliverable: Slack said %s", item.id, item.kind, error)
 
     def _take(self, channel: str) -> bool:
