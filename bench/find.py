@@ -1,10 +1,11 @@
 """Restore-point finder against the seed product's wall-clock binary search.
 
-Builds a 1,000,000-row versioned table (indexed row_start and row_end, as
-`flightvault doctor` advises) with 24 hours of history placed by SET
-TIMESTAMP: 120 routine statements (5-50 rows each), one damaging DELETE of
-20,000 rows at hour 20, and 10 routine statements after it. Then times, in
-one process, the median of 5 runs each of:
+Builds a 1,000,000-row versioned table with 24 hours of history placed by
+SET TIMESTAMP: 120 routine statements (5-50 rows each), one damaging DELETE
+of 20,000 rows at hour 20, and 10 routine statements after it. Twice: with
+row_start and row_end indexed (as `flightvault doctor` advises), and with
+only row_end indexed (the index doctor calls essential). For each table,
+times in one process the median of 5 runs each of:
 
 * FlightVault: ``core.finder.find_restore_point`` (default: by statement size);
 * baseline: binary search over wall-clock seconds in the 24 h window with
@@ -25,18 +26,24 @@ from sqlalchemy.engine import Connection, Engine
 
 from bench.common import interleaved, median, ms, orders_ddl, scratch_database
 from core.catalogue import TableInfo, load_catalogue
-from core.finder import find_restore_point, first_version
+from core.finder import Finding, find_restore_point, first_version
 from core.history import count_at, list_events, server_now
 from core.timeutil import ONE_MICROSECOND
 
 DAY = 86_400
 
 
-def build(engine: Engine, rows: int) -> None:
+LAYOUTS = {
+    "row_start and row_end indexed": ("row_end", "row_start"),
+    "only row_end indexed": ("row_end",),
+}
+
+
+def build(engine: Engine, rows: int, indexes: tuple[str, ...]) -> None:
     rng = random.Random(11)
     start = time.time() - DAY + 60
     with engine.begin() as conn:
-        conn.execute(sa.text(orders_ddl("orders", indexes=("row_end", "row_start"))))
+        conn.execute(sa.text(orders_ddl("orders", indexes=indexes)))
         conn.execute(sa.text("SET timestamp = :t"), {"t": start - 30})
         conn.execute(
             sa.text(
@@ -82,16 +89,13 @@ def wall_clock_search(
     return lo.replace(microsecond=0), probes
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+def measure(label: str, indexes: tuple[str, ...], rows: int, runs: int) -> None:
+    """Build one layout, time both contenders side by side, print one block."""
     with scratch_database("fv_bench_find") as engine:
         started = time.perf_counter()
-        build(engine, args.rows)
+        build(engine, rows, indexes)
         took = time.perf_counter() - started
-        print(f"built {args.rows:,} rows with 24 h of history in {took:.1f} s")
+        print(f"{label}: built {rows:,} rows with 24 h of history in {took:.1f} s")
         with engine.connect() as conn:
             catalogue = load_catalogue(conn)
             table = catalogue.get("orders")
@@ -109,21 +113,37 @@ def main() -> None:
             def baseline() -> None:
                 results["baseline"] = wall_clock_search(conn, table, history_start, now)
 
-            times = interleaved(args.runs, {"FlightVault": ours, "baseline": baseline})
+            times = interleaved(runs, {"FlightVault": ours, "baseline": baseline})
     finding = results["ours"]
+    assert isinstance(finding, Finding)
     point, probes = results["baseline"]  # type: ignore[misc]
-    print(f"{len(events)} change events in the window; true last healthy instant {truth}")
+    exact = finding.restore_point == truth
+    counted = "inserts counted" if finding.loss.inserts_counted else "inserts not counted"
+    print(f"  {len(events)} change events in the window; true last healthy instant {truth}")
     ours_ms, base_ms = median(times["FlightVault"]), median(times["baseline"])
-    print(f"median of {args.runs} runs each, interleaved in one process:")
+    print(f"  median of {runs} runs each, interleaved in one process:")
     print(
-        f"  FlightVault finder        {ms(ours_ms):>10}  -> {finding.restore_point}"  # type: ignore[attr-defined]
-        f" ({'exact' if finding.restore_point == truth else 'WRONG'})"
-    )  # type: ignore[attr-defined]
+        f"    FlightVault finder        {ms(ours_ms):>10}  -> {finding.restore_point}"
+        f" ({'exact' if exact else 'WRONG'}; data-loss window: {finding.loss.statements}"
+        f" statements, {counted})"
+    )
     print(
-        f"  wall-clock COUNT AS OF    {ms(base_ms):>10}  -> {point} ({probes} probes, "
+        f"    wall-clock COUNT AS OF    {ms(base_ms):>10}  -> {point} ({probes} probes, "
         f"off by {(truth - point).total_seconds():.6f} s)"
     )
-    print(f"FlightVault is {base_ms / ours_ms:.0f}x faster and exact to the microsecond")
+    print(
+        f"  {label}: FlightVault {ms(ours_ms)}, baseline {ms(base_ms)}:"
+        f" {base_ms / ours_ms:.0f}x faster{' and exact to the microsecond' if exact else ''}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    for label, indexes in LAYOUTS.items():
+        measure(label, indexes, args.rows, args.runs)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,9 +35,9 @@ ERROR_LOG = Path(tempfile.gettempdir()) / "flightvault-errors.log"
 
 
 def _doctor(args: argparse.Namespace, settings: Settings) -> int:
-    from usecases.setup import doctor
+    from usecases.setup import doctor_all
 
-    text, healthy = doctor(settings.database_url())
+    text, healthy = doctor_all(settings.schema_urls())  # every schema in VAULT_SCHEMAS
     print(text)
     return 0 if healthy else 1
 
@@ -147,10 +148,11 @@ def _find(args: argparse.Namespace, settings: Settings) -> int:
             if getattr(args, key):
                 words += [key, getattr(args, key)]
         request = parse_find(words, now=now)
+        view, table = ctx.resolve(request.table)  # ``schema.table`` or a bare name
         find.find(
-            ctx,
+            view,
             Terminal(),
-            request,
+            replace(request, table=table),
             thread=Thread("terminal"),
             incident_id=None,
             actor="cli",
@@ -159,12 +161,23 @@ def _find(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _protect(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.commands import parse_protect
+    from usecases import protect
+    from usecases.render.change import protect_preview_text
+
+    with _context(settings, state_url="sqlite://") as ctx:
+        view, preview = protect.plan(ctx, parse_protect([args.table]))  # ``schema.table`` too
+        print(protect_preview_text(preview, view.label(preview.table)))
+    return 0
+
+
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from usecases.report import build_report, pick_incident
 
     with _context(settings) as ctx:
         incident = pick_incident(ctx.store, ctx.source, args.incident)
-        report = build_report(ctx.store, incident, ctx.engine)
+        report = build_report(ctx.store, incident, ctx.for_source(incident.source).engine)
     if args.output:
         Path(args.output).write_text(report.markdown)
         print(f"Wrote {args.output}")
@@ -183,12 +196,15 @@ def _manifest(args: argparse.Namespace, settings: Settings) -> int:
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from bot.demo import Demo
+    from bot import private_server
+    from bot.demo import Demo, demo_server
 
     logging.getLogger().setLevel(logging.DEBUG if args.debug else logging.WARNING)
-    server = settings.database_url() if settings.vault_database_url else None
+    configured = settings.database_url() if settings.vault_database_url else None
     save = Path(args.save_json) if args.save_json else None
-    Demo(server, save, print).run()
+    force = args.private_server or private_server.forced()
+    with demo_server(configured, force=force, out=print) as server:
+        Demo(server, save, print).run()
     return 0
 
 
@@ -214,6 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--check", help="what healthy means: count, fk or a column")
     find.set_defaults(func=_find)
 
+    protect = subs.add_parser(
+        "protect", help="preview making a table system-versioned (run it with /vault protect)"
+    )
+    protect.add_argument("table")
+    protect.set_defaults(func=_protect)
+
     report = subs.add_parser("report", help="print an incident's postmortem (Markdown)")
     report.add_argument("incident", nargs="?", help="incident ID or its first 8 characters")
     report.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead")
@@ -223,6 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="play the seed story offline, printing the Slack transcript"
     )
     demo.add_argument("--save-json", metavar="DIR", help="also save each message's Block Kit JSON")
+    demo.add_argument(
+        "--private-server",
+        action="store_true",
+        help="run on a private throwaway mariadbd even if a server answers (FV_PRIVATE_SERVER=1)",
+    )
     demo.set_defaults(func=_demo)
 
     serve = subs.add_parser("serve", help="run the bot (Socket Mode unless --http)")

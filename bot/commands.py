@@ -73,6 +73,19 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "/vault drill airports at 30m ago",
     ),
     Subcommand(
+        "protect",
+        "/vault protect <table>",
+        "Make a table system-versioned: preview the ALTER, its size and lock time; two people.",
+        "/vault protect orders",
+    ),
+    Subcommand(
+        "retention",
+        "/vault retention <table> <duration>",
+        "Keep that much history (at least VAULT_HISTORY_MIN): pruned on approval, then every "
+        "VAULT_RETENTION_INTERVAL; two people.",
+        "/vault retention airports 30d",
+    ),
+    Subcommand(
         "report",
         "/vault report [incident]",
         "Postmortem in Markdown from the audit trail, uploaded to the incident's thread.",
@@ -170,3 +183,42 @@ def _since(text: str, now: datetime) -> datetime:
 
 def _example(key: str) -> str:
     return {"since": "6h", "before": "2026-11-22 14:00", "check": "count"}[key]
+
+
+NAME_MAX = 64  # MariaDB's longest schema or table name
+RETENTION_LONGEST = timedelta(days=3653)  # ten years: longer keeps everything in practice
+
+
+def parse_table(word: str) -> str:
+    """A table name as the user typed it: the one place names are read from text (the
+    catalogue then decides whether it exists; it is never spliced into SQL). A name too
+    long to exist is refused, never cut: a cut name could be another, real table, and
+    protect and retention run DDL on what it names."""
+    name = word.strip()
+    schema, dot, table = name.partition(".")
+    if len(name) > NAME_MAX and not (dot and len(schema) <= NAME_MAX >= len(table)):
+        shown = name[:40] + "…"
+        raise InvalidInput(
+            f"`{shown}` is longer than a table name can be ({NAME_MAX} characters, "
+            "or schema.table with 64 each); nothing changed."
+        )
+    return name
+
+
+def parse_protect(words: Sequence[str]) -> str:
+    if len(words) != 1:
+        raise InvalidInput("Name one table: `/vault protect orders`.")
+    return parse_table(words[0])
+
+
+def parse_retention(words: Sequence[str]) -> tuple[str, timedelta]:
+    if len(words) < 2:
+        raise InvalidInput(
+            "Give a table and how long to keep its history: `/vault retention airports 30d`."
+        )
+    keep = parse_duration(
+        " ".join(words[1:]),
+        longest=RETENTION_LONGEST,
+        too_long="A retention is at most 10 years (`3650d`); to keep all history, set none.",
+    )
+    return parse_table(words[0]), keep

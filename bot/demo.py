@@ -5,31 +5,83 @@ server (or 127.0.0.1:3306), starts the whole bot in HTTP mode against the
 built-in Web API stand-in, deletes Mumbai's airports, and drives the alert,
 ``/vault find``, the preview, a refused self-approval, the approval and the
 restore through real signed requests, printing every Slack message.
+
+With no server reachable (or ``--private-server`` / ``FV_PRIVATE_SERVER=1``)
+it starts a private throwaway ``mariadbd`` instead and removes it at the end.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
+from bot import private_server
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
 from bot.offline.transcript import describe
 from bot.offline.wait import wait_until
 from bot.offline.webapi import Call
-from core.db import check_reachable, create_database_if_missing, make_engine
+from core.db import check_reachable, create_database_if_missing, describe_url, make_engine
 from core.demo_data import seed_demo
+from core.errors import DatabaseUnavailable
 
 DEMO_DATABASE = "flightvault_offline_demo"
 LOCAL_SERVER = "mariadb+mariadbconnector://root@127.0.0.1:3306/mysql"
 ALICE, BOB = "U0ALICE", "U0BOB"
 MUMBAI = "SELECT COUNT(*) FROM airports WHERE city = 'Mumbai'"
+
+
+@contextmanager
+def demo_server(
+    configured: URL | None, *, force: bool, out: Callable[[str], None]
+) -> Iterator[URL | None]:
+    """The server the demo runs on: the configured one (or 127.0.0.1:3306) when it answers,
+    else a private throwaway ``mariadbd``, announced in one line and removed on exit."""
+    if force:
+        out("Starting a private throwaway MariaDB server for the demo (removed at the end).")
+    else:
+        candidate = configured or make_url(LOCAL_SERVER)
+        problem = _unreachable(candidate)
+        if problem is None:
+            yield configured
+            return
+        if not private_server.available():
+            raise DatabaseUnavailable(
+                f"{problem} There is no mariadbd here to start a private server either: "
+                f"{private_server.BOOTSTRAP_HINT}."
+            )
+        out(
+            f"MariaDB at {describe_url(candidate)} cannot be used ({_reason(problem)}); "
+            "starting a private throwaway server for the demo (removed at the end)."
+        )
+    with private_server.PrivateServer() as server:
+        yield server.url
+
+
+def _reason(problem: str) -> str:
+    """The server's own words from ``DatabaseUnavailable``'s sentence (refused, access
+    denied...), without its advice, which the fallback makes moot."""
+    said = problem.split(": ", 1)[-1]
+    return said.split(". Check that", 1)[0].rstrip(".")
+
+
+def _unreachable(url: URL) -> str | None:
+    """Why the server behind ``url`` cannot be used, or None when it answers."""
+    engine = make_engine(url.set(database="mysql"), poolclass=sa.pool.NullPool)
+    try:
+        check_reachable(engine)
+        return None
+    except DatabaseUnavailable as exc:
+        return str(exc)
+    finally:
+        engine.dispose()
 
 
 class Demo:

@@ -18,6 +18,8 @@ class Action(StrEnum):
     UNDO_RESTORE = "vault_undo_restore"
     APPROVE_UNFREEZE = "vault_approve_unfreeze"
     CANCEL_UNFREEZE = "vault_cancel_unfreeze"
+    APPROVE_CHANGE = "vault_approve_change"  # a schema change request: protect, retention
+    CANCEL_CHANGE = "vault_cancel_change"
 
 
 class View(StrEnum):

@@ -58,6 +58,9 @@ def configure_logging(
 ) -> None:
     """Log to stderr; with ``error_file``, full tracebacks go there instead."""
     root = logging.getLogger()
+    for old in root.handlers:  # configured again (tests, a second run): close files, not leak
+        if isinstance(old, logging.FileHandler):
+            old.close()
     root.handlers.clear()
     root.setLevel(level)
     console = logging.StreamHandler(sys.stderr)

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from bot.server import EVENTS_PATH
+from core.errors import ConfigError
 
 SCOPES = {  # bot scope -> why; the code calls exactly what these allow (a test checks)
     "commands": "/vault",
@@ -17,6 +18,18 @@ SCOPES = {  # bot scope -> why; the code calls exactly what these allow (a test 
     "usergroups:read": "VAULT_APPROVERS / VAULT_VIEWERS may name a user group (S…)",
     "users:read": "is the person a guest? guests never see the database's rows",
 }
+
+
+def base_url(raw: str) -> str:
+    """The public HTTPS base the request URLs hang off; a pasted full request URL is
+    accepted and trimmed. Slack calls only ``https://`` request URLs."""
+    base = raw.strip().rstrip("/").removesuffix(EVENTS_PATH).rstrip("/")
+    if not base.startswith("https://") or len(base) <= len("https://"):
+        raise ConfigError(
+            f"--http needs the bot's public HTTPS address, such as https://vault.example.com, "
+            f"not {raw.strip()[:80]!r}."
+        )
+    return base
 
 
 def manifest(http_base: str | None = None) -> dict[str, Any]:
@@ -29,7 +42,7 @@ def manifest(http_base: str | None = None) -> dict[str, Any]:
     }
     interactivity: dict[str, Any] = {"is_enabled": True}
     if http_base is not None:
-        url = http_base.rstrip("/") + EVENTS_PATH
+        url = base_url(http_base) + EVENTS_PATH
         command["url"] = url
         interactivity["request_url"] = url
     return {

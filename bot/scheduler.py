@@ -10,6 +10,8 @@ watches, every process delivers (claims make each message go out once).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import secrets
 import socket
@@ -19,6 +21,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.errors import log_unexpected
@@ -28,7 +31,7 @@ from core.watcher import PollReport, Watcher
 from usecases.delivery import Deliverer
 
 log = logging.getLogger(__name__)
-LEASE = "watcher"
+LEASE = "watcher"  # prefix: each deployment's lease is named after what it watches
 LEASE_TTL = 10.0
 MAX_BACKOFF = 30.0
 SWEEP_EVERY = 5.0  # seconds between looks for restores interrupted by a dead process
@@ -49,19 +52,65 @@ class Chore:
     running: Future[object] | None = field(default=None, repr=False)
 
 
+def lease_for(source: str) -> str:
+    """The watcher lease of the deployment whose default schema is ``source``
+    (``host:port/db``): replicas of one deployment share it, so exactly one of them watches,
+    while deployments watching other servers or schemas, sharing the state store, each lead
+    their own. Hashed when it would not fit the lease's key."""
+    name = f"{LEASE}:{source}"
+    return name if len(name) <= 191 else f"{LEASE}:{hashlib.sha256(source.encode()).hexdigest()}"
+
+
+class Watchers:
+    """Several schemas' watchers ticked as one, in turn: each keeps its own source (and so
+    its own watermark, events and incidents); the report adds theirs up."""
+
+    def __init__(self, watchers: list[Watcher]) -> None:
+        self.watchers = watchers
+        self._failing: set[str] = set()  # sources whose last tick failed (logged once)
+
+    def tick(self) -> PollReport:
+        """One schema failing (dropped, a grant revoked) must not stop the others: it is
+        logged when it starts and stops failing; only when every schema fails does the
+        loop back off."""
+        reports = []
+        for watcher in self.watchers:
+            try:
+                reports.append(watcher.tick())
+            except Exception:
+                if watcher.source not in self._failing:
+                    log_unexpected(log, f"watching {watcher.source}")
+                self._failing.add(watcher.source)
+                continue
+            if watcher.source in self._failing:
+                self._failing.discard(watcher.source)
+                log.info("watching %s again", watcher.source)
+        if not reports:
+            raise RuntimeError("every watched schema failed")
+        return PollReport(
+            full_read=any(r.full_read for r in reports),
+            events=sum(r.events for r in reports),
+            opened=tuple(i for r in reports for i in r.opened),
+            grew=tuple(i for r in reports for i in r.grew),
+            seconds=sum(r.seconds for r in reports),
+        )
+
+
 class WatchLoop:
     def __init__(
         self,
         *,
-        watcher: Watcher,
+        watcher: Watcher | Watchers,
         deliverer: Deliverer,
         store: StateStore,
         probe_interval: float,
         metrics: Metrics | None = None,
         lease_ttl: float = LEASE_TTL,
+        lease: str = LEASE,
     ) -> None:
         self.metrics = metrics or Metrics()
         self.lease_ttl = lease_ttl
+        self.lease = lease
         self.watcher = watcher
         self.deliverer = deliverer
         self.store = store
@@ -92,6 +141,15 @@ class WatchLoop:
         )
         self._scheduler.start()
 
+    def nudge(self) -> None:
+        """Tick now instead of at the next interval (the replication stream saw a write).
+        A nudge while a tick runs is dropped; the woken tables wait for the next tick."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        with contextlib.suppress(JobLookupError):  # shutting down
+            scheduler.modify_job("watch", next_run_time=datetime.now(UTC))
+
     @property
     def leader(self) -> bool:
         return time.monotonic() < self._lease_until
@@ -108,7 +166,7 @@ class WatchLoop:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
         if self._lease_until:
-            self.store.leases.release(name=LEASE, holder=self.holder)
+            self.store.leases.release(name=self.lease, holder=self.holder)
 
     def tick(self) -> None:
         now = time.monotonic()
@@ -149,7 +207,7 @@ class WatchLoop:
         if now < self._next_lease_try and not self._lease_until:
             return False
         self._next_lease_try = now + 1.0
-        if self.store.leases.try_take(name=LEASE, holder=self.holder, ttl=self.lease_ttl):
+        if self.store.leases.try_take(name=self.lease, holder=self.holder, ttl=self.lease_ttl):
             self._lease_until = now + self.lease_ttl
             return True
         self._lease_until = 0.0

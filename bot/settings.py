@@ -21,8 +21,19 @@ from core.watcher import WatchConfig
 
 _USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_SCHEMA = re.compile(r"^[A-Za-z0-9_$]{1,64}$")  # an unquoted MariaDB identifier
 
 Mode = Literal["socket", "http"]
+EXAMPLE_VALUES = frozenset(  # what .env.example says, so a copy left unfilled is caught
+    {
+        "xoxb-your-bot-token",
+        "xapp-your-app-level-token",
+        "your-signing-secret",
+        "C0123ABCD",
+        "U0123ABCD",
+        "U0456EFGH",
+    }
+)
 
 
 class Settings(BaseSettings):
@@ -42,7 +53,9 @@ class Settings(BaseSettings):
         description="Who may use the read commands (user or group IDs); empty: every member",
     )
     vault_state_url: str = Field("sqlite:///flightvault-state.db", description="Bot state")
-    vault_poll_interval: float = Field(1.0, gt=0, le=300, description="Max seconds between reads")
+    vault_poll_interval: float = Field(
+        60.0, gt=0, le=3600, description="Seconds between safety reads of every table's history"
+    )
     vault_probe_interval: float = Field(0.1, gt=0, le=60, description="Cheap-signal cadence")
     vault_min_rows: int = Field(50, ge=1)
     vault_min_share: float = Field(0.01, ge=0, le=1)
@@ -50,6 +63,13 @@ class Settings(BaseSettings):
     vault_group_window: float = Field(120.0, ge=0, le=86_400)
     vault_commit_grace: float = Field(10.0, ge=0, le=3_600)
     vault_tables: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    vault_schemas: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Schemas watched on VAULT_DATABASE_URL's server; empty: the URL's database",
+    )
+    vault_wake: Literal["auto", "poll", "binlog"] = Field(
+        "auto", description="auto: follow the binary log when readable, else poll"
+    )
     vault_lease_ttl: float = Field(10.0, ge=1, le=300, description="Watcher lease, seconds")
     vault_required_approvals: int = Field(1, ge=1, le=5, description="Approvers beyond requester")
     vault_plan_ttl: float = Field(900.0, ge=1, le=86_400, description="Seconds a plan stays valid")
@@ -73,6 +93,17 @@ class Settings(BaseSettings):
     )
     vault_history_min: float = Field(
         48 * 3_600.0, ge=0, description="Alert when a table's history is shorter (seconds)"
+    )
+    vault_retention_interval: float = Field(
+        3_600.0, ge=0, le=86_400, description="Seconds between history pruning passes; 0 = off"
+    )
+    vault_prune_batch: int = Field(
+        10_000, ge=100, le=1_000_000, description="History rows one DELETE HISTORY step removes"
+    )
+    vault_protect_copy_rate: float = Field(
+        15_000_000.0,
+        gt=0,
+        description="Bytes per second an ALTER … ADD SYSTEM VERSIONING copies (bench/protect.py)",
     )
     vault_partition_warn: float = Field(
         0.8, gt=0, le=1, description="Alert when the last history partition is this full"
@@ -104,6 +135,21 @@ class Settings(BaseSettings):
     def _split_tables(cls, value: object) -> object:
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("vault_schemas", mode="before")
+    @classmethod
+    def _split_schemas(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, list):
+            bad = [v for v in value if not _SCHEMA.match(str(v))]
+            if bad:
+                raise ValueError(
+                    f"expected schema names (letters, digits, _ or $), got {str(bad[0])[:70]!r}"
+                )
+            if len({str(v) for v in value}) != len(value):
+                raise ValueError("a schema is listed twice")
         return value
 
     @field_validator("vault_state_url")
@@ -159,6 +205,12 @@ class Settings(BaseSettings):
             )
         return parse_database_url(self.vault_database_url.get_secret_value())
 
+    def schema_urls(self) -> list[URL]:
+        """One URL per watched schema, all on ``VAULT_DATABASE_URL``'s server: the URL's own
+        database unless ``VAULT_SCHEMAS`` lists them (the first is the default)."""
+        url = self.database_url()
+        return [url.set(database=name) for name in self.vault_schemas] or [url]
+
     def require_slack(self, mode: Mode) -> None:
         """Check everything ``serve`` needs in ``mode`` before anything starts."""
         self.database_url()
@@ -170,18 +222,30 @@ class Settings(BaseSettings):
             needed["SLACK_SIGNING_SECRET"] = (self.slack_signing_secret, "")
         else:
             needed["SLACK_APP_TOKEN"] = (self.slack_app_token, "xapp-")
+        command = "`flightvault serve --http`" if mode == "http" else "`flightvault serve`"
+        missing = [name for name, (value, _) in needed.items() if not _raw(value)]
+        if missing:
+            names = ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1]
+            verb = "is" if len(missing) == 1 else "are"
+            raise ConfigError(f"{names} {verb} not set; {command} needs them all.")
         for name, (value, prefix) in needed.items():
-            raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-            if not raw:
-                raise ConfigError(f"{name} is not set; `flightvault serve` needs it.")
+            raw = _raw(value)
             if prefix and not raw.startswith(prefix):
                 raise ConfigError(
                     f"{name} must start with {prefix} (check you pasted the right token)."
                 )
+            if raw in EXAMPLE_VALUES:
+                raise ConfigError(f"{name} is still the example value from .env.example.")
         if not self.vault_approvers:
             raise ConfigError(
                 "VAULT_APPROVERS is empty; list the Slack user IDs allowed to approve restores."
             )
+        if set(self.vault_approvers) & EXAMPLE_VALUES:
+            raise ConfigError("VAULT_APPROVERS still holds the example IDs from .env.example.")
+
+
+def _raw(value: SecretStr | str | None) -> str:
+    return (value.get_secret_value() if isinstance(value, SecretStr) else value) or ""
 
 
 def load_settings(**overrides: object) -> Settings:

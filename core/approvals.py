@@ -69,16 +69,87 @@ class PlanRecord:
         return Thread(self.channel or "", self.thread_ts or self.ts)
 
 
-def _closed(rec: PlanRecord) -> Refused:
+@dataclass(frozen=True, slots=True)
+class Votes:
+    """The two-person state any approvable request has (a restore plan, a schema change)."""
+
+    state: PlanState
+    requester: str | None
+    approvals: tuple[str, ...]
+    required: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """How refusals name the thing decided on, so restores and schema changes share rules."""
+
+    noun: str  # "restore"
+    thing: str  # "restore plan"
+    request_hint: str  # what to click first
+
+
+RESTORE = Wording("restore", "restore plan", "click Request restore first")
+
+
+def votes_of(rec: PlanRecord) -> Votes:
+    return Votes(rec.state, rec.requester, rec.approvals, rec.required, rec.expires_at)
+
+
+def closed_refusal(v: Votes, words: Wording) -> Refused:
     said = {
         PlanState.EXECUTING: "is running right now",
         PlanState.EXECUTED: "has already been carried out",
         PlanState.FAILED: "failed; preview it again to retry",
         PlanState.STALE: "is stale: the data changed since the preview; preview it again",
         PlanState.CANCELLED: "was cancelled",
-        PlanState.EXPIRED: f"expired at {fmt_instant(rec.expires_at)}; preview it again",
-    }[rec.state]
-    return Refused(f"This restore plan {said}. Nothing changed.")
+        PlanState.EXPIRED: f"expired at {fmt_instant(v.expires_at)}; preview it again",
+    }[v.state]
+    return Refused(f"This {words.thing} {said}. Nothing changed.")
+
+
+def request_votes(v: Votes, user: str, *, authorised: bool, words: Wording) -> Votes:
+    if v.state is not PlanState.PREVIEWED:
+        if v.state is PlanState.REQUESTED:
+            raise Refused(
+                f"{v.requester} already requested this {words.noun}; it needs approval.",
+                people=(v.requester or "",),
+            )
+        raise closed_refusal(v, words)
+    if not authorised:
+        raise Refused(not_allowed(f"request a {words.noun}"))
+    return replace(v, state=PlanState.REQUESTED, requester=user)
+
+
+def approve_votes(v: Votes, user: str, *, authorised: bool, words: Wording) -> Votes:
+    """The votes after this approval; EXECUTING when it is the last one needed."""
+    if v.state is PlanState.PREVIEWED:
+        raise Refused(f"Nobody has requested this {words.noun} yet; {words.request_hint}.")
+    if v.state is not PlanState.REQUESTED:
+        raise closed_refusal(v, words)
+    if not authorised:
+        raise Refused(not_allowed(f"approve a {words.noun}"))
+    if user == v.requester:
+        raise Refused(
+            f"You requested this {words.noun}, so a second, different person must approve it."
+        )
+    if user in v.approvals:
+        raise Refused(f"You have already approved this {words.noun}; it needs someone else now.")
+    approvals = (*v.approvals, user)
+    done = len(approvals) >= v.required
+    return replace(v, approvals=approvals, state=PlanState.EXECUTING if done else v.state)
+
+
+def cancel_votes(v: Votes, user: str, *, authorised: bool, words: Wording) -> Votes:
+    if v.state not in OPEN:
+        raise closed_refusal(v, words)
+    if user != v.requester and not authorised:
+        raise Refused(f"Only the requester or an approver can cancel this {words.noun}.")
+    return replace(v, state=PlanState.CANCELLED)
+
+
+def _applied(rec: PlanRecord, v: Votes) -> PlanRecord:
+    return replace(rec, state=v.state, requester=v.requester, approvals=v.approvals)
 
 
 def check_open_or_expire(rec: PlanRecord, now: datetime) -> PlanRecord | None:
@@ -89,41 +160,16 @@ def check_open_or_expire(rec: PlanRecord, now: datetime) -> PlanRecord | None:
 
 
 def request(rec: PlanRecord, user: str, *, authorised: bool) -> PlanRecord:
-    if rec.state is not PlanState.PREVIEWED:
-        if rec.state is PlanState.REQUESTED:
-            raise Refused(
-                f"{rec.requester} already requested this restore; it needs approval.",
-                people=(rec.requester or "",),
-            )
-        raise _closed(rec)
-    if not authorised:
-        raise Refused(not_allowed("request a restore"))
-    return replace(rec, state=PlanState.REQUESTED, requester=user)
+    return _applied(rec, request_votes(votes_of(rec), user, authorised=authorised, words=RESTORE))
 
 
 def approve(rec: PlanRecord, user: str, *, authorised: bool) -> PlanRecord:
     """The record after this approval; EXECUTING when it is the last one needed."""
-    if rec.state is PlanState.PREVIEWED:
-        raise Refused("Nobody has requested this restore yet; click Request restore first.")
-    if rec.state is not PlanState.REQUESTED:
-        raise _closed(rec)
-    if not authorised:
-        raise Refused(not_allowed("approve a restore"))
-    if user == rec.requester:
-        raise Refused("You requested this restore, so a second, different person must approve it.")
-    if user in rec.approvals:
-        raise Refused("You have already approved this restore; it needs someone else now.")
-    approvals = (*rec.approvals, user)
-    done = len(approvals) >= rec.required
-    return replace(rec, approvals=approvals, state=PlanState.EXECUTING if done else rec.state)
+    return _applied(rec, approve_votes(votes_of(rec), user, authorised=authorised, words=RESTORE))
 
 
 def cancel(rec: PlanRecord, user: str, *, authorised: bool) -> PlanRecord:
-    if rec.state not in OPEN:
-        raise _closed(rec)
-    if user != rec.requester and not authorised:
-        raise Refused("Only the requester or an approver can cancel this restore.")
-    return replace(rec, state=PlanState.CANCELLED)
+    return _applied(rec, cancel_votes(votes_of(rec), user, authorised=authorised, words=RESTORE))
 
 
 # ---------------------------------------------------------------------- typing and expiry

@@ -35,7 +35,9 @@ def _is_table(name: str, columns: str) -> sa.TableClause:
 
 
 TABLES = _is_table(
-    "TABLES", "TABLE_SCHEMA TABLE_NAME TABLE_TYPE ENGINE TABLE_ROWS UPDATE_TIME CREATE_TIME"
+    "TABLES",
+    "TABLE_SCHEMA TABLE_NAME TABLE_TYPE ENGINE TABLE_ROWS UPDATE_TIME CREATE_TIME"
+    " DATA_LENGTH INDEX_LENGTH",
 )  # information_schema.TABLES, for the modules that read it
 _COLUMNS = _is_table(
     "COLUMNS",
@@ -211,7 +213,11 @@ class Catalogue:
         if name in self.tables:
             return self.tables[name]
         similar = [t for t in self.tables if t.lower() == name.lower()]
-        hint = f" Did you mean `{similar[0]}`?" if similar else " `/vault status` lists them."
+        hint = (
+            f" Did you mean `{similar[0]}`?"
+            if similar
+            else " `/vault status` (or `flightvault doctor`) lists them."
+        )
         shown = name if len(name) <= 64 else name[:61] + "..."
         raise UnknownTable(f"There is no table `{shown}` in database `{self.schema}`.{hint}")
 
@@ -407,7 +413,10 @@ def _table_info(
     key_name, key = _identity(uniques, {c.name for c in data if not c.nullable})
     problem = None
     if period is None:
-        problem = f"it is not system-versioned (ALTER TABLE `{name}` ADD SYSTEM VERSIONING)"
+        problem = (
+            "it is not system-versioned (`flightvault doctor` prints the statement that "
+            "protects it; `/vault protect` runs it after a second approval)"
+        )
     elif not key:
         problem = (
             "it has neither a primary key nor a UNIQUE key over NOT NULL columns, so rows "

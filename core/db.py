@@ -36,6 +36,8 @@ def parse_database_url(raw: str | URL, *, setting: str = "VAULT_DATABASE_URL") -
         )
     if not url.database:
         raise ConfigError(f"{setting} must name a database, e.g. ...:3306/shop.")
+    if url.get_driver_name() != "mariadbconnector":  # mariadb://, mysql+pymysql://: ours
+        url = url.set(drivername="mariadb+mariadbconnector")  # is the driver installed
     return url
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from core.catalogue import Catalogue, Precision, TableInfo, load_catalogue
 from core.errors import InsufficientPrivilege
 from core.history import HistoryStats, history_stats
+from core.protect import unversioned
 
 _SETTINGS = (
     "secure_timestamp",
@@ -39,6 +40,7 @@ class DoctorReport:
     tables: tuple[TableReport, ...]
     warnings: tuple[str, ...]
     advice: tuple[str, ...]
+    unprotected: tuple[tuple[str, str], ...] = ()  # (table, statements or why it cannot be)
 
     @property
     def healthy(self) -> bool:
@@ -64,6 +66,7 @@ def run_doctor(conn: Connection) -> DoctorReport:
         tables=reports,
         warnings=tuple(_setting_warnings(settings)),
         advice=tuple(_advice(catalogue, user)),
+        unprotected=tuple((t.name, said) for t, said in unversioned(conn, catalogue)),
     )
 
 
@@ -126,8 +129,8 @@ def _advice(catalogue: Catalogue, user: str) -> list[str]:
             if versioned_parents:
                 out.append(
                     f"`{t.name}` references versioned {', '.join(sorted(set(versioned_parents)))} "
-                    "but keeps no history: rows it loses by cascade cannot be restored. "
-                    f"ALTER TABLE `{t.name}` ADD SYSTEM VERSIONING."
+                    "but keeps no history: rows it loses by cascade cannot be restored; "
+                    "protect it (statement below, or `/vault protect`)."
                 )
             continue
         if p.implicit:

@@ -34,6 +34,7 @@ from core.judge import Rules, baseline, judge, share_of
 from core.timeutil import ONE_MICROSECOND, fmt_instant, from_db
 
 DEFAULT_WINDOW = timedelta(hours=24)
+SMALL_TABLE = 200_000  # versions; below this a scan of row_start is cheap
 SCALE = 100  # a statement two orders of magnitude smaller than a burst's largest is not in it
 
 
@@ -57,6 +58,9 @@ class LossWindow:
     updated: int = 0
     deleted: int = 0
     last: datetime | None = None
+    # False when rows inserted since were not counted (no index on row_start, large
+    # table): then ``statements`` and ``inserted`` leave out inserts, a lower bound.
+    inserts_counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -136,10 +140,14 @@ def find_restore_point(
                 conn, catalogue, table, check, own, since, until, rules
             )
     except NoDamageFound as exc:
-        hint = "`check count`, `check fk` or a column" if check is None else "a wider window"
+        hint = (
+            "`check count`, `check fk` or a column (`--check` in the CLI)"
+            if check is None
+            else "a wider window"
+        )
         raise NoDamageFound(
             f"No damage found in `{name}` between {fmt_instant(since)} and "
-            f"{fmt_instant(until)}: {exc}. Try `since 7d` or {hint}."
+            f"{fmt_instant(until)}: {exc}. Try `since 7d` (`--since 7d` in the CLI) or {hint}."
         ) from None
     first = damage[0].instant
     loss = loss_window(
@@ -155,7 +163,7 @@ def find_restore_point(
         why=why,
         rows_before=rows_now + gone_since - loss.inserted + loss.deleted,
         rows_now=rows_now,
-        counts_exact=exact,
+        counts_exact=exact and loss.inserts_counted,  # else rows_before is at most
         probes=tuple(probes),
         loss=loss,
         window=(since, until),
@@ -347,9 +355,25 @@ def loss_window(
 ) -> LossWindow:
     """Statements after ``after`` that a whole-table restore to it would wipe out: every
     later statement on the table that is not part of the damage, including legitimate ones
-    that ran between a burst's statements."""
+    that ran between a burst's statements.
+
+    Deletes and updates come from the ``row_end`` index, and the damage's own (often
+    huge) statements are skipped before the join that tells them apart. Rows inserted
+    since can only be found by ``row_start``: they are counted when it has an index or
+    the table is small, and otherwise left out (``inserts_counted=False``) rather than
+    paid for with a scan of every version.
+    """
     damaged = {e.point for e in damage}
-    later = list_events(conn, catalogue, since=after, until=now, tables=[table.name])
+    inserts = counts_inserts_cheaply(table)
+    later = list_events(
+        conn,
+        catalogue,
+        since=after,
+        until=now,
+        tables=[table.name],
+        inserts=inserts,
+        seen=lambda _table, point: point in damaged,
+    )
     kept = [e for e in later if e.point not in damaged]
     mine = [c for e in kept if (c := e.for_table(table.name))]
     return LossWindow(
@@ -358,4 +382,12 @@ def loss_window(
         updated=sum(c.updated for c in mine),
         deleted=sum(c.deleted for c in mine),
         last=kept[-1].instant if kept else None,
+        inserts_counted=inserts,
     )
+
+
+def counts_inserts_cheaply(table: TableInfo, small: int = SMALL_TABLE) -> bool:
+    """Whether counting inserted rows costs little: ``row_start`` is indexed, or the table
+    (history included, by the server's estimate) is small enough to scan."""
+    assert table.period is not None
+    return table.period.start_indexed or table.estimated_rows < small

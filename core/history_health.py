@@ -2,7 +2,9 @@
 
 Each check returns ``HealthFinding``s keyed by condition; the caller remembers them
 (``core.state.conditions``) so a condition alerts once when it starts and
-once when it clears, never once per poll. Conditions:
+once when it clears, never once per poll. Conditions of one kind share one
+digest message (``digest_kind``), whatever the number of tables: each
+finding's detail is the digest's line for its table. Conditions:
 
 * ``short:<table>``: history reaches back less than the minimum (DELETE HISTORY,
   dropped partitions, or a young table). The start is the oldest stored
@@ -28,26 +30,27 @@ from sqlalchemy.engine import Connection
 
 from core.catalogue import Catalogue, TableInfo
 from core.finder import first_version
+from core.information_schema import PARTITIONS
 from core.timeutil import fmt_instant
 
 
 @dataclass(frozen=True, slots=True)
 class HealthFinding:
-    key: str
+    key: str  # "<kind>:<table>", or a server setting's name
     active: bool
-    detail: str  # the alert's sentence when active, what changed when cleared
+    detail: str  # one line naming the table: what the digest lists while it holds
 
 
-_PARTITIONS = sa.table(
-    "PARTITIONS",
-    sa.column("TABLE_SCHEMA"),
-    sa.column("TABLE_NAME"),
-    sa.column("PARTITION_NAME"),
-    sa.column("PARTITION_ORDINAL_POSITION"),
-    sa.column("PARTITION_METHOD"),
-    sa.column("PARTITION_DESCRIPTION"),
-    schema="information_schema",
-)
+SERVER = "server"  # the digest of server-wide settings
+
+
+def digest_kind(key: str) -> str:
+    """The digest a condition is listed in: its kind for a table's condition ("short",
+    "versioning", "partitions", "drill"), one digest for the server's settings."""
+    kind, sep, _ = key.partition(":")
+    return kind if sep else SERVER
+
+
 _LIMIT = re.compile(r"PARTITION BY SYSTEM_TIME\s+LIMIT\s+(\d+)", re.IGNORECASE)
 _AUTO = re.compile(r"PARTITION BY SYSTEM_TIME\s+INTERVAL\b[^\n]*\bAUTO\b", re.IGNORECASE)
 
@@ -70,9 +73,8 @@ def short_history(
             HealthFinding(
                 f"short:{t.name}",
                 window < minimum,
-                f"The history of `{t.name}` reaches back only {_span(window)} (since "
-                f"{fmt_instant(start)}); restores can go no further back. "
-                f"VAULT_HISTORY_MIN asks for {_span(minimum)}.",
+                f"`{t.name}`: {_span(window)} of history (since {fmt_instant(start)}); "
+                f"VAULT_HISTORY_MIN asks for {_span(minimum)}",
             )
         )
     return found
@@ -90,9 +92,7 @@ def versioning(catalogue: Catalogue, remembered: set[str]) -> list[HealthFinding
             HealthFinding(
                 f"versioning:{t.name}",
                 not versioned,
-                f"`{t.name}` is no longer system-versioned (ALTER TABLE … DROP SYSTEM "
-                "VERSIONING?): its history is gone and no more is written, so it cannot be "
-                "restored. Add versioning back with ALTER TABLE … ADD SYSTEM VERSIONING.",
+                f"`{t.name}` is no longer system-versioned",
             )
         )
     return found
@@ -124,15 +124,15 @@ def partitions(
 ) -> list[HealthFinding]:
     rows = conn.execute(
         sa.select(
-            _PARTITIONS.c.TABLE_NAME,
-            _PARTITIONS.c.PARTITION_NAME,
-            _PARTITIONS.c.PARTITION_DESCRIPTION,
+            PARTITIONS.c.TABLE_NAME,
+            PARTITIONS.c.PARTITION_NAME,
+            PARTITIONS.c.PARTITION_DESCRIPTION,
         )
         .where(
-            _PARTITIONS.c.TABLE_SCHEMA == schema,
-            _PARTITIONS.c.PARTITION_METHOD == "SYSTEM_TIME",
+            PARTITIONS.c.TABLE_SCHEMA == schema,
+            PARTITIONS.c.PARTITION_METHOD == "SYSTEM_TIME",
         )
-        .order_by(_PARTITIONS.c.TABLE_NAME, _PARTITIONS.c.PARTITION_ORDINAL_POSITION)
+        .order_by(PARTITIONS.c.TABLE_NAME, PARTITIONS.c.PARTITION_ORDINAL_POSITION)
     ).all()
     history: dict[str, list[tuple[str, str | None]]] = {}
     for table, name, description in rows:
@@ -167,9 +167,7 @@ def partitions(
             HealthFinding(
                 f"partitions:{table}",
                 full >= warn_at,
-                f"`{table}` is partitioned BY SYSTEM_TIME and {what}; after that history "
-                "piles into that partition. Add HISTORY partitions (ALTER TABLE … ADD "
-                "PARTITION) or use INTERVAL … AUTO.",
+                f"`{table}`: {what}",
             )
         )
     return found

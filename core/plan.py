@@ -59,7 +59,7 @@ class Step:
     transaction_id: int | None
     rows: int = 0
     conflicts: int = 0  # changed since the damage: skipped
-    checksum: int = 0  # of the history rows to write back: immutable, so computed once
+    checksum: int = 0  # of the keys of the history versions to write back: immutable, once
     only_deletes: bool = False  # the statement deleted but rewrote nothing in this table
     done: int = 0  # already equal to history: nothing to write
     held: int = 0  # skipped because of another row (parent in conflict or gone, still referenced)
@@ -214,14 +214,18 @@ def _count(cond: Any) -> Any:
 
 
 def _stats(conn: Connection, rs: RowSet) -> tuple[int, int, int, int, int]:
-    """(rows, conflicts, done, held, checksum of the history rows).
+    """(rows, conflicts, done, held, checksum of the history versions' keys).
 
-    Counted in parts so that each part reads what it must: the rows and their
-    checksum from history alone, the conflicts from the rows occupying the keys
-    now (few, when the damage emptied the table), the held rows only where a
-    parent or child can hold them.
+    Counted in parts so that each part reads what it must: the rows and their checksum
+    from history alone, the conflicts from the rows occupying the keys now (few, when the
+    damage emptied the table), the held rows only where a parent or child can hold them.
+
+    The checksum covers keys, which the ``row_end`` index holds: a million versions are
+    read from the index, never from the table. A version is named by its key and the
+    step's instant, and its values cannot change once it closed short of DDL, which
+    ``check_no_ddl_since`` refuses; the restore itself is verified value by value.
     """
-    history = history_crc([rs.driver.c[c] for c in rs.table.writable_columns])
+    history = history_crc([rs.driver.c[c] for c in rs.table.key])
     rows, checksum = conn.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.bit_xor(history), 0))
         .select_from(rs.versions)
@@ -250,19 +254,19 @@ def _occupied(conn: Connection, rs: RowSet, rows: int) -> tuple[int, int]:
     UNIQUE value another row holds now is a conflict too."""
     present = rs.cur.c[rs.table.key[0]].is_not(None)
     colliding = sa.and_(sa.not_(present), rs.conflict)
-    occupied, conflicts, done, collisions = (
-        int(v)
-        for v in conn.execute(
-            sa.select(
-                _count(present),
-                _count(sa.and_(present, rs.conflict)),
-                _count(sa.and_(present, rs.done)),
-                _count(colliding) if rs.key.action is StepAction.REINSERT else sa.literal(0),
-            )
-            .select_from(rs.source)
-            .where(rs.where, sa.or_(present, rs.collides))
-        ).one()
+    counts = (
+        _count(present),
+        _count(sa.and_(present, rs.conflict)),
+        _count(sa.and_(present, rs.done)),
+        _count(colliding) if rs.may_collide else sa.literal(0),
     )
+    if rs.may_collide:  # free keys matter too: every row of the step is read
+        stmt = (
+            sa.select(*counts).select_from(rs.source).where(rs.where, sa.or_(present, rs.collides))
+        )
+    else:
+        stmt = occupied_rows(conn, rs, rows, *counts)
+    occupied, conflicts, done, collisions = (int(v) for v in conn.execute(stmt).one())
     if rs.key.action is StepAction.REMOVE:
         return conflicts, rows - occupied
     if rs.key.action is StepAction.REVERT:
@@ -270,32 +274,65 @@ def _occupied(conn: Connection, rs: RowSet, rows: int) -> tuple[int, int]:
     return conflicts + collisions, done
 
 
-def current_state(conn: Connection, rs: RowSet) -> tuple[int, int]:
-    """(rows occupying the step's keys now, checksum of those rows with their period)."""
+def occupied_rows(conn: Connection, rs: RowSet, rows: int, *columns: Any) -> sa.Select[Any]:
+    """``columns`` over the step's rows whose key is occupied now.
+
+    Read from the step's versions out to the current rows, as a rule; but when fewer
+    rows stand in the table now than the step has (a table the damage emptied), from
+    the current rows in to the versions (``STRAIGHT_JOIN``), and not at all when none
+    stands: a million lookups of keys that are gone become none. Deciding costs a
+    count of at most ``rows`` current rows.
+    """
+    present = rs.cur.c[rs.table.key[0]].is_not(None)
+    standing = _rows_now(conn, rs, rows) if rs.occupants is not None and rows > 0 else rows
+    if standing == 0:  # nothing stands in the table: no key is occupied
+        return sa.select(*columns).select_from(rs.source).where(sa.false())
+    if rs.occupants is not None and standing < rows:
+        return (
+            sa.select(*columns)
+            .select_from(rs.occupants)
+            .where(rs.where, present)
+            .prefix_with("STRAIGHT_JOIN")
+        )
+    return sa.select(*columns).select_from(rs.source).where(rs.where, present)
+
+
+def _rows_now(conn: Connection, rs: RowSet, rows: int) -> int:
+    """Rows in the table now, counted up to ``rows`` (it stops there)."""
+    now = sa.select(sa.literal(1)).select_from(rs.table.plain()).limit(rows).subquery()
+    return int(conn.execute(sa.select(sa.func.count()).select_from(now)).scalar_one())
+
+
+def current_state(conn: Connection, rs: RowSet, rows: int = 0) -> tuple[int, int]:
+    """(rows occupying the step's keys now, checksum of those rows with their period);
+    ``rows``, the step's row count when known, lets a nearly empty table be read first."""
     t = rs.table
     assert t.period is not None
     cur_cols = [rs.cur.c[c] for c in t.version_columns]
-    stmt = (
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.bit_xor(row_hash(cur_cols)), 0))
-        .select_from(rs.source)
-        .where(rs.where, rs.cur.c[t.key[0]].is_not(None))
-    )
-    occupied, checksum = conn.execute(stmt).one()
+    checksum_of = sa.func.coalesce(sa.func.bit_xor(row_hash(cur_cols)), 0)
+    occupied, checksum = conn.execute(
+        occupied_rows(conn, rs, rows, sa.func.count(), checksum_of)
+    ).one()
     return int(occupied), int(checksum)
 
 
-def fingerprint_of(conn: Connection, scope: Scope, steps: Sequence[Step]) -> str:
+def fingerprint_of(
+    conn: Connection, scope: Scope, steps: Sequence[Step], *, counted: bool = False
+) -> str:
     """What the plan would write and what stands on its keys now, in 16 hex digits.
 
     The history rows are counted again (history can be purged, ``DELETE HISTORY``, between
-    preview and approval); their checksum is the plan's, history being append-only."""
+    preview and approval), unless ``counted``: the steps were counted just now, while the
+    plan was built; their checksum is the plan's, history being append-only."""
     digest = hashlib.sha256()
     for step in steps:
         rs = row_set(scope, step.key)
-        occupied, cur_sum = current_state(conn, rs)
-        rows = conn.execute(
-            sa.select(sa.func.count()).select_from(rs.versions).where(rs.where)
-        ).scalar_one()
+        occupied, cur_sum = current_state(conn, rs, step.rows)
+        rows = step.rows
+        if not counted:
+            rows = conn.execute(
+                sa.select(sa.func.count()).select_from(rs.versions).where(rs.where)
+            ).scalar_one()
         part = [step.table, step.action, step.instant.isoformat(), step.transaction_id]
         digest.update(json.dumps([*part, int(rows), step.checksum, occupied, cur_sum]).encode())
     return digest.hexdigest()[:16]
@@ -376,7 +413,7 @@ def build_plan(
         steps=tuple(steps),
         tables=_summaries(conn, scope, steps),
         unrecoverable=tuple(u.describe() for u in lost),
-        fingerprint=fingerprint_of(conn, scope, steps),
+        fingerprint=fingerprint_of(conn, scope, steps, counted=True),
         extra=dict(extra or {}),
         statements=tuple(statements),
         triggers=tuple(firing_triggers(catalogue, steps)),

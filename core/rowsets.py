@@ -98,6 +98,8 @@ class RowSet:
     history: FromClause | None = None  # the step's versions without the current row
     collides: ColumnElement[bool] = field(default_factory=sa.false)  # another row holds
     # one of the version's UNIQUE values now (part of ``conflict``)
+    occupants: FromClause | None = None  # the current rows joined to the step's versions,
+    # current rows first: for counting only the rows whose key is occupied now
 
     @property
     def versions(self) -> FromClause:
@@ -107,6 +109,12 @@ class RowSet:
     @property
     def writable(self) -> ColumnElement[bool]:
         return sa.and_(sa.not_(self.conflict), sa.not_(self.done), sa.not_(self.held))
+
+    @property
+    def may_collide(self) -> bool:
+        """A re-insert whose free keys can still be conflicts (another row holds one of the
+        version's UNIQUE values), so counting its states reads free keys too."""
+        return self.key.action is StepAction.REINSERT and bool(_other_uniques(self.table))
 
     @property
     def driver(self) -> FromClause:
@@ -146,24 +154,24 @@ def row_set(scope: Scope, key: StepKey, depth: int = 0) -> RowSet:
             new.c[start] == p,
             ~sa.exists().where(_match(earlier, new, ident, ident), earlier.c[end] == p),
         )
-        source: FromClause = new.outerjoin(cur, cur_on)
+        rows: FromClause = new
     else:
         cur_on = _match(cur, old, ident, ident)
         where = old.c[end] == p
+        rows = old
         if key.action is StepAction.REVERT:
             where = sa.and_(where, sa.not_(same_row(table, old, new)))
-            history = old.join(new, sa.and_(same_key, new.c[start] == p))
-            source = history.outerjoin(cur, cur_on)
-        else:
-            if not key.only_deletes:
-                where = sa.and_(where, ~sa.exists().where(same_key, new.c[start] == p))
-            source = old.outerjoin(cur, cur_on)
+            history = rows = old.join(new, sa.and_(same_key, new.c[start] == p))
+        elif not key.only_deletes:
+            where = sa.and_(where, ~sa.exists().where(same_key, new.c[start] == p))
+    source = rows.outerjoin(cur, cur_on)
     nothing = sa.false()
     since = scope.since_for(table)
     chained = bool(_later_points(scope, key))
     base = RowSet(
         table, key, old, new, cur, source, where, nothing, nothing, nothing, since, chained
     )
+    base = replace(base, occupants=cur.join(rows, cur_on))
     if key.action is StepAction.REVERT:
         base = replace(base, history=history)
     base = replace(base, collides=_collides(scope, base))

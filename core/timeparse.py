@@ -24,8 +24,15 @@ _SLACK_DATE = re.compile(r"^<!date\^(\d{1,12})\^[^|>]*(?:\|[^>]*)?>$")
 MAX_TEXT = 64
 
 
-def parse_duration(text: str) -> timedelta:
-    """``90s``, ``15m``, ``1h30m``, ``2 days``; raises ``InvalidInput``."""
+LOOK_BACK = timedelta(days=366)
+LOOK_BACK_SAID = "That duration is longer than a year; FlightVault looks back at most a year."
+
+
+def parse_duration(
+    text: str, *, longest: timedelta = LOOK_BACK, too_long: str = LOOK_BACK_SAID
+) -> timedelta:
+    """``90s``, ``15m``, ``1h30m``, ``2 days``; raises ``InvalidInput``. ``longest`` and
+    ``too_long`` fit the question: how far back to look, or how long to keep history."""
     cleaned = text.strip().lower().removesuffix("ago").strip()
     parts = _PART.findall(cleaned)
     if not parts or _PART.sub("", cleaned).strip():
@@ -35,10 +42,8 @@ def parse_duration(text: str) -> timedelta:
         if unit not in _UNITS:
             raise InvalidInput(f"`{unit}` is not a time unit; use s, m, h, d or w.")
         seconds += float(amount) * _UNITS[unit]
-    if seconds > 366 * 86400:
-        raise InvalidInput(
-            "That duration is longer than a year; FlightVault looks back at most a year."
-        )
+    if seconds > longest.total_seconds():
+        raise InvalidInput(too_long)
     return timedelta(seconds=seconds)
 
 

@@ -33,6 +33,8 @@ APPROVERS_ONLY = {  # subcommand -> what the refusal says they cannot do
     "unwatch": "unwatch tables",
     "freeze": "freeze",
     "drill": "run a drill",
+    "protect": "protect tables",
+    "retention": "set history retention",
 }
 READS = {  # subcommands and buttons that show the database's rows or its incidents
     "find": "search the history",

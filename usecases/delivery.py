@@ -26,12 +26,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.metrics import Metrics
+from core.history_health import digest_kind
+from core.state.digests import Posted
 from core.state.freezes import Freeze
 from core.state.incidents import Incident
 from core.state.outbox import OutboxItem
 from core.state.store import StateStore
 from usecases.context import Context
+from usecases.render import Message
 from usecases.render.alert import alert_message, growth_message
+from usecases.render.health import SEVERE, digest_message, joined_message, named
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +61,27 @@ def deliver_now(deps: Context, client: WebClient) -> int:
     """Send what is queued now instead of at the next tick (messages a click caused)."""
     channel = deps.settings.vault_alert_channel or ""
     return Deliverer(
-        store=deps.store, client=client, channel=channel, metrics=deps.metrics
+        store=deps.store,
+        client=client,
+        channel=channel,
+        metrics=deps.metrics,
+        name_schemas=deps.several,
     ).deliver()
 
 
 class Deliverer:
     def __init__(
-        self, *, store: StateStore, client: WebClient, channel: str, metrics: Metrics | None = None
+        self,
+        *,
+        store: StateStore,
+        client: WebClient,
+        channel: str,
+        metrics: Metrics | None = None,
+        name_schemas: bool = False,
     ) -> None:
+        """``name_schemas``: several schemas are watched, so alerts say which one."""
         self.metrics = metrics or Metrics()
+        self.name_schemas = name_schemas
         self.store = store
         self.client = client
         self.channel = channel
@@ -139,9 +155,13 @@ class Deliverer:
         return True
 
     def _channel_of(self, item: OutboxItem) -> str:
-        if item.kind == "message":
+        if item.kind in ("message", "digest"):
             return str(item.payload.get("channel") or self.channel)
         return self.channel
+
+    def _alert(self, incident: Incident) -> Message:
+        schema = incident.source.rsplit("/", 1)[-1] if self.name_schemas else None
+        return alert_message(incident, self._freeze(incident), schema=schema)
 
     def _freeze(self, incident: Incident) -> Freeze | None:
         return self.store.freezes.covering(source=incident.source, table=incident.table)
@@ -150,6 +170,9 @@ class Deliverer:
     def _send(self, item: OutboxItem) -> None:
         if item.kind == "message":  # a rendered message for a thread (restore outcomes)
             self._message(item)
+            return
+        if item.kind == "digest":  # one message per kind of standing condition
+            self._digest(item)
             return
         assert item.incident_id is not None
         incident = self.store.incidents.get(item.incident_id)
@@ -172,7 +195,7 @@ class Deliverer:
                 self.client.chat_update(
                     channel=incident.channel,
                     ts=incident.root_ts,
-                    **alert_message(incident, self._freeze(incident)).as_kwargs(),
+                    **self._alert(incident).as_kwargs(),
                 )
             else:
                 raise AssertionError(f"unknown outbox kind {item.kind!r}")
@@ -188,7 +211,7 @@ class Deliverer:
         self.store.outbox.mark_sent(item)
 
     def _post_root(self, item: OutboxItem, incident: Incident, note: str = "") -> None:
-        message = alert_message(incident, self._freeze(incident))
+        message = self._alert(incident)
         reply = self.client.chat_postMessage(channel=self.channel, **message.as_kwargs())
         self.store.alert_posted(item, channel=reply["channel"], root_ts=reply["ts"])
         self.store.audit.record(
@@ -202,6 +225,61 @@ class Deliverer:
             self.metrics.alerts_posted.inc()
             latency = (datetime.now(UTC) - incident.first_instant).total_seconds()
             self.metrics.detection_latency.observe(max(latency, 0.0))
+
+    def _digest(self, item: OutboxItem) -> None:
+        """Post the digest, or edit it in place; once it is all clear, forget it, so the next
+        occurrence posts (and notifies) afresh. Rendered from the conditions active now.
+        Slack does not notify on an edit, so conditions that joined since the last rendering
+        are also named in one reply under it (broadcast to the channel for severe kinds);
+        leaving is a silent edit."""
+        self.store.outbox.coalesce_lane(item)
+        source, kind = str(item.payload["source"]), str(item.payload["kind"])
+        members = item.payload.get("members") or [["", source]]
+        entries = {
+            (str(prefix), key): named(prefix, detail)
+            for prefix, member in members
+            for key, detail in sorted(self.store.conditions.active(source=member).items())
+            if digest_kind(key) == kind
+        }
+        lines = list(entries.values())
+        message = digest_message(kind, lines).as_kwargs()
+        posted = self.store.digests.posted(source=source, kind=kind)
+        if posted is not None:
+            try:
+                self.client.chat_update(channel=posted.channel, ts=posted.ts, **message)
+            except SlackApiError as exc:
+                if str(exc.response.get("error") or "") not in GONE_MESSAGE | GONE_CHANNEL:
+                    raise
+                posted = None  # deleted by someone: post it afresh if there is news
+            else:
+                if not lines:
+                    self.store.digests.forget(source=source, kind=kind)
+                else:
+                    self._joined(kind, posted, entries)
+        if posted is None and lines:
+            channel = str(item.payload.get("channel") or self.channel)
+            reply = self.client.chat_postMessage(channel=channel, **message)
+            posted = Posted(reply["channel"], reply["ts"])
+        if posted is not None and lines:
+            self.store.digests.remember(
+                source=source, kind=kind, channel=posted.channel, ts=posted.ts, listed=entries
+            )
+        self.store.outbox.mark_sent(item)
+
+    def _joined(self, kind: str, posted: Posted, entries: dict[tuple[str, str], str]) -> None:
+        """One reply under the edited digest naming what joined it since it was last
+        rendered, never one per table. Unknown last rendering (an older store): no reply."""
+        if posted.listed is None:
+            return
+        joined = [line for pair, line in entries.items() if pair not in posted.listed]
+        if not joined:
+            return
+        self.client.chat_postMessage(
+            channel=posted.channel,
+            thread_ts=posted.ts,
+            reply_broadcast=kind in SEVERE,
+            **joined_message(kind, joined).as_kwargs(),
+        )
 
     def _message(self, item: OutboxItem) -> None:
         try:

@@ -9,8 +9,9 @@ from bot.errors import log_unexpected, unexpected_sentence
 from core.catalogue import load_catalogue
 from core.drill import DrillResult, drill_point, run_drill
 from core.errors import VaultError
-from core.state.common import Notification
+from core.history_health import digest_kind
 from usecases.context import Context
+from usecases.health_watch import digest_note
 from usecases.port import Port, Thread
 from usecases.render.drill import drill_failure_message, drill_message
 
@@ -43,30 +44,39 @@ def drill(
 
 
 def scheduled_drills(deps: Context, out: Port) -> int:
-    """Drill every watched table back ``VAULT_DRILL_WINDOW``; post only failures.
+    """Drill every watched table back ``VAULT_DRILL_WINDOW``. Failures are conditions
+    (``drill:<table>``) listed in one digest, edited as tables start or stop failing.
     Returns how many failed."""
     skipped = deps.store.watched.unwatched(source=deps.source)
     with deps.engine.connect() as conn:
         names = [t.name for t in load_catalogue(conn).watched() if t.name not in skipped]
     window = timedelta(seconds=deps.settings.vault_drill_window)
-    failed = 0
+    results = []
     for name in names:
-        try:
-            run_drill(deps.engine, name, drill_point(deps.engine, name, window))
-            continue
-        except VaultError as exc:
-            sentence = str(exc)
-        except Exception:
-            sentence = unexpected_sentence(log_unexpected(log, f"drilling {name}"))
-        failed += 1
-        deps.store.audit.record(
-            actor="flightvault", action="drill failed", detail=f"{name}: {sentence}"
-        )
-        message = drill_failure_message(name, sentence, scheduled=True).as_kwargs()
-        channel = deps.settings.vault_alert_channel or ""
-        deps.store.outbox.enqueue(
-            incident_id=None, notification=Notification("message", {"channel": channel, **message})
-        )
-    if failed:
+        sentence = _drill_one(deps, name, window)
+        results.append((f"drill:{name}", sentence is not None, f"`{name}`: {sentence or 'ok'}"))
+    changed = deps.store.conditions.settle_all(
+        source=deps.source,
+        findings=results,
+        note=lambda kind: digest_note(deps, kind),
+        group=digest_kind,
+        evaluated={"drill"},  # a table no longer drilled (dropped, unwatched) stops failing
+    )
+    if changed:
         out.flush()
-    return failed
+    return sum(active for _, active, _ in results)
+
+
+def _drill_one(deps: Context, name: str, window: timedelta) -> str | None:
+    """None when the drill passed, else why it failed (audited)."""
+    try:
+        run_drill(deps.engine, name, drill_point(deps.engine, name, window))
+        return None
+    except VaultError as exc:
+        sentence = str(exc)
+    except Exception:
+        sentence = unexpected_sentence(log_unexpected(log, f"drilling {name}"))
+    deps.store.audit.record(
+        actor="flightvault", action="drill failed", detail=f"{name}: {sentence}"
+    )
+    return sentence

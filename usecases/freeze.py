@@ -32,6 +32,14 @@ def _target(deps: Context, word: str | None) -> str | None:
     return deps.catalogue(max_age=0).get(word).name
 
 
+def target(deps: Context, word: str) -> tuple[Context, str]:
+    """The schema ``word`` names a table in (``schema.table`` or a bare name) and the table;
+    the whole server (``database``) stays with the default schema."""
+    if word.lower() in SERVER_WORDS:
+        return deps, word
+    return deps.resolve(word, versioned=False, max_age=0)
+
+
 def _ddl_failed(exc: sa.exc.DBAPIError) -> VaultError:
     reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
     return rules.FreezeRefused(f"The database refused ({reason}). Nothing changed.")
@@ -130,6 +138,7 @@ def decide_unfreeze(
     current = deps.store.freezes.get(freeze_id[:32])
     if current is None:
         raise rules.FreezeRefused("That freeze is not known here; `/vault status` lists freezes.")
+    deps = deps.for_source(current.source)
     if action == "approve":
         after = rules.approve_unfreeze(
             current, user, authorised=authorised(), required=deps.settings.vault_required_approvals

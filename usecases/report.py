@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from core.approvals import PlanRecord
 from core.catalogue import load_catalogue
 from core.errors import InvalidInput
-from core.finder import loss_window
+from core.finder import LossWindow, loss_window
 from core.history import server_now
 from core.state.incidents import Incident
 from core.state.store import StateStore
@@ -165,14 +165,27 @@ def _loss(
                     if restore_started
                     else server_now(conn),
                 )
-                later = (
-                    f"Between the damage and {'the restore' if executed else 'now'}, "
-                    f"{w.statements:,} later statements wrote `{incident.table}` "
-                    f"({w.inserted:,} inserted, {w.updated:,} updated, {w.deleted:,} deleted): "
-                    "a whole-table point-in-time restore would have undone them; the surgical "
-                    "restore keeps them."
-                )
+                later = _later(w, incident.table, executed is not None)
     return {"missing": missing, "later": later}
+
+
+def _later(w: LossWindow, table: str, executed: bool) -> str:
+    """The report's sentence on later writes; honest when inserts were not counted."""
+    until = "the restore" if executed else "now"
+    if not w.inserts_counted:
+        return (
+            f"Between the damage and {until}, {w.statements:,} later statements updated or"
+            f" deleted rows of `{table}` ({w.updated:,} updated, {w.deleted:,} deleted), plus"
+            " any rows inserted since (not counted: `row_start` has no index and the table is"
+            " large): a whole-table point-in-time restore would have undone them; the surgical"
+            " restore keeps them."
+        )
+    return (
+        f"Between the damage and {until}, {w.statements:,} later statements wrote `{table}` "
+        f"({w.inserted:,} inserted, {w.updated:,} updated, {w.deleted:,} deleted): "
+        "a whole-table point-in-time restore would have undone them; the surgical "
+        "restore keeps them."
+    )
 
 
 def _plan(p: PlanRecord) -> dict[str, Any]:
@@ -191,10 +204,21 @@ def _plan(p: PlanRecord) -> dict[str, Any]:
     }
 
 
+def _pick(ctx: Context, prefix: str | None) -> Incident:
+    """The named incident, else the latest of any watched schema."""
+    if prefix or not ctx.several:
+        return pick_incident(ctx.store, ctx.source, prefix)
+    latest = [ctx.store.incidents.latest(source=v.source) for v in ctx.views()]
+    found = [i for i in latest if i is not None]
+    if not found:
+        return pick_incident(ctx.store, ctx.source, prefix)  # says there are none
+    return max(found, key=lambda i: i.first_instant)
+
+
 def post_report(ctx: Context, out: Port, prefix: str | None, *, channel: str) -> Report:
     """The report as a file in the incident's thread (or ``channel`` if it has none)."""
-    incident = pick_incident(ctx.store, ctx.source, prefix)
-    made = build_report(ctx.store, incident, ctx.engine)
+    incident = _pick(ctx, prefix)
+    made = build_report(ctx.store, incident, ctx.for_source(incident.source).engine)
     thread = Thread(incident.channel, incident.root_ts) if incident.channel else Thread(channel)
     out.upload(
         thread,

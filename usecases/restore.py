@@ -130,6 +130,7 @@ def preview_finding(deps: Context, out: Port, finding_id: str, user: str, thread
     saved = deps.store.plans.finding(finding_id)
     if saved is None:
         raise InvalidInput("That finding is no longer known; run `/vault find` again.")
+    deps = deps.for_source(saved.source)
     with deps.engine.connect() as conn:
         catalogue = load_catalogue(conn)
         plan = build_plan(
@@ -171,6 +172,7 @@ def preview_view(ctx: Context, out: Port, view_id: str, user: str, thread: Threa
     if saved is None:
         raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
     table, instant = saved
+    ctx = ctx.for_source(ctx.store.plans.view_source(view_id) or ctx.source)
     preview_to_instant(ctx, out, table, instant, user, thread)
 
 
@@ -211,6 +213,9 @@ def decide(
     ``confirmed``: the approver typed the table name in the confirmation dialog.
     ``shown``: the message the button was clicked on (None: the dialog, opened from it).
     """
+    known = deps.store.plans.get(plan_id[:64])
+    if known is not None:  # the plan's schema; an unknown plan is refused in ``_decidable``
+        deps = deps.for_source(known.source)
     try:
         _decide(deps, out, action, plan_id, user, confirmed, authorised, shown)
     except Refused:
@@ -411,6 +416,7 @@ def preview_undo(deps: Context, out: Port, plan_id: str, user: str) -> None:
     rec = deps.store.plans.get(plan_id[:64])
     if rec is None or rec.state is not PlanState.EXECUTED or not rec.outcome:
         raise Refused("Only a restore that has run can be undone. Nothing changed.")
+    deps = deps.for_source(rec.source)
     done = [u for u in deps.store.plans.undos_of(rec.id) if u.state is PlanState.EXECUTED]
     if done:  # the outcome's Undo button outlives the undo: a late click must not undo twice
         raise Refused(

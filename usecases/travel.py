@@ -26,6 +26,7 @@ def step(ctx: Context, out: Port, view_id: str, shown: Posted, *, forward: bool)
     if saved is None:
         raise InvalidInput("That time-travel view has expired; run `/vault at` again.")
     table, instant = saved
+    ctx = ctx.for_source(ctx.store.plans.view_source(view_id) or ctx.source)
     with ctx.engine.connect() as conn:
         catalogue = load_catalogue(conn)
         here = travel(conn, catalogue, table, instant)

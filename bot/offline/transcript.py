@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import unicodedata
 from typing import Any
 
 from bot.offline.webapi import Call
@@ -16,10 +17,21 @@ def _plain(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def header_lines(text: str) -> list[str]:
+    """A header block as Slack shows it: a line standing apart in bold, not Markdown's ``##``.
+
+    A terminal has no large type, so the title is underlined with a heavy rule as wide as
+    the title itself (wide characters count twice).
+    """
+    title = _plain(text)
+    width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in title)
+    return [title, "━" * width]
+
+
 def _block_lines(block: dict[str, Any]) -> list[str]:
     kind = block.get("type")
     if kind == "header":
-        return [f"## {block['text']['text']}"]
+        return header_lines(block["text"]["text"])
     if kind == "section":
         lines = [_plain(block["text"]["text"])] if block.get("text") else []
         lines += [_plain(f["text"]).replace("\n", ": ", 1) for f in block.get("fields", [])]

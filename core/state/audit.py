@@ -35,11 +35,13 @@ def audit_in(
     detail: str,
     plan: PlanRecord | None = None,
     incident_id: str | None = None,
+    ref: str | None = None,
 ) -> None:
-    """One line of the audit trail, inside the caller's transaction."""
+    """One line of the audit trail, inside the caller's transaction; ``ref`` names what it
+    is about when that is not a restore plan (a schema change request's ID)."""
     conn.execute(
         audit.insert().values(
-            plan_id=plan.id if plan else None,
+            plan_id=plan.id if plan else ref,
             incident_id=(plan.incident_id if plan else None) or incident_id,
             actor=actor,
             action=action,
@@ -68,10 +70,17 @@ class Audit:
         detail: str,
         plan: PlanRecord | None = None,
         incident_id: str | None = None,
+        ref: str | None = None,
     ) -> None:
         with self.engine.begin() as conn:
             audit_in(
-                conn, actor=actor, action=action, detail=detail, plan=plan, incident_id=incident_id
+                conn,
+                actor=actor,
+                action=action,
+                detail=detail,
+                plan=plan,
+                incident_id=incident_id,
+                ref=ref,
             )
 
     def trail(

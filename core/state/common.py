@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,7 +34,17 @@ def lane_of(incident_id: str | None, note: Notification) -> str:
     if incident_id is not None:
         return f"incident:{incident_id}"
     payload = note.payload
+    if note.kind == "digest":  # one lane per digest message: its updates stay in order
+        return digest_lane(str(payload.get("source", "")), str(payload.get("kind", "")))
     return f"thread:{payload.get('channel', '')}:{payload.get('thread_ts') or ''}"[:96]
+
+
+def digest_lane(source: str, kind: str) -> str:
+    """The kind first and the source hashed: a long source (host and schema) cut to fit the
+    column would give different kinds one lane, and coalescing one kind's edits would then
+    mark another kind's as sent."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:40]
+    return f"digest:{kind[:40]}:{digest}"
 
 
 def enqueue_in(conn: Connection, incident_id: str | None, note: Notification) -> None:

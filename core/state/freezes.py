@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.state.approvable import compare_and_set
 from core.state.common import utcnow
 from core.state.schema import freezes
 
@@ -141,9 +142,6 @@ class Freezes:
         if new.state is FreezeState.LIFTED and new.lifted_at is None:
             new = replace(new, lifted_at=utcnow())
         with self.engine.begin() as conn:
-            won = conn.execute(
-                freezes.update()
-                .where(freezes.c.id == old.id, freezes.c.version == old.version)
-                .values(**_values(new))
-            ).rowcount
-        return bool(won)
+            return compare_and_set(
+                conn, freezes, id=old.id, version=old.version, values=_values(new)
+            )

@@ -182,12 +182,22 @@ class Outbox:
         message covers every one queued before it; a burst of 20 batches
         gives one note, not 20.
         """
+        return self._coalesce(item, outbox.c.incident_id == item.incident_id)
+
+    def coalesce_lane(self, item: OutboxItem) -> int:
+        """Mark later pending items of ``item``'s kind in its lane as sent: a digest is
+        rendered from the current state, so one edit covers every change queued before it."""
+        return self._coalesce(item, outbox.c.lane == item.lane)
+
+    def _coalesce(self, item: OutboxItem, same: sa.ColumnElement[bool]) -> int:
+        """Mark the pending items of ``item``'s kind queued after it where ``same`` holds as
+        sent (``coalesced``); how many."""
         with self.engine.begin() as conn:
             return int(
                 conn.execute(
                     outbox.update()
                     .where(
-                        outbox.c.incident_id == item.incident_id,
+                        same,
                         outbox.c.kind == item.kind,
                         outbox.c.status == "pending",
                         outbox.c.id > item.id,

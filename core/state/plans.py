@@ -10,20 +10,19 @@ them their pieces and answers every read.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core.approvals import PlanRecord, PlanState
+from core.approvals import PlanRecord
 from core.history import ChangeEvent, event_from_json, event_to_json
 from core.plan import RestorePlan
+from core.state.approvable import compare_and_set, request_fields, request_values, update_with
 from core.state.common import new_id, utcnow
 from core.state.schema import findings, plans, views
-
-UPDATE_ATTEMPTS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,78 +39,29 @@ class FindingRecord:
 
 def _plan_values(rec: PlanRecord) -> dict[str, Any]:
     return {
-        "id": rec.id,
-        "source": rec.source,
+        **request_values(rec),
         "incident_id": rec.incident_id,
-        "table_name": rec.table,
-        "kind": rec.kind,
-        "state": rec.state.value,
         "plan": rec.plan.to_json(),
         "fingerprint": rec.plan.fingerprint,
-        "requester": rec.requester,
-        "approvals": list(rec.approvals),
-        "required": rec.required,
-        "version": rec.version,
-        "channel": rec.channel,
-        "thread_ts": rec.thread_ts,
-        "ts": rec.ts,
-        "outcome": rec.outcome,
         "undo_of": rec.undo_of,
-        "expires_at": rec.expires_at,
     }
 
 
 def _plan_record(row: sa.Row[Any]) -> PlanRecord:
     m = row._mapping
     return PlanRecord(
-        id=m["id"],
-        source=m["source"],
+        **request_fields(m),
         incident_id=m["incident_id"],
-        table=m["table_name"],
-        kind=m["kind"],
-        state=PlanState(m["state"]),
         plan=RestorePlan.from_json(m["plan"]),
-        requester=m["requester"],
-        approvals=tuple(m["approvals"]),
-        required=m["required"],
-        version=m["version"],
-        channel=m["channel"],
-        thread_ts=m["thread_ts"],
-        ts=m["ts"],
-        outcome=m["outcome"],
         undo_of=m["undo_of"],
-        created_at=m["created_at"],
-        expires_at=m["expires_at"],
     )
 
 
 def replace_plan_in(conn: Connection, old: PlanRecord, new: PlanRecord) -> bool:
     """Compare-and-set inside the caller's transaction: store ``new`` only if the record
     is still at ``old.version``."""
-    values = _plan_values(new)
-    values["version"] = old.version + 1
-    won = conn.execute(
-        plans.update().where(plans.c.id == old.id, plans.c.version == old.version).values(**values)
-    ).rowcount
-    return bool(won)
-
-
-def update_with(
-    get: Callable[[str], PlanRecord | None],
-    put: Callable[[PlanRecord, PlanRecord], bool],
-    plan_id: str,
-    change: Callable[[PlanRecord], PlanRecord],
-) -> PlanRecord | None:
-    """Apply ``change`` to the newest record with ``put``, re-reading after a lost
-    compare-and-set; the stored record, or None if the plan is gone or stayed contended."""
-    for _ in range(UPDATE_ATTEMPTS):
-        rec = get(plan_id)
-        if rec is None:
-            return None
-        new = change(rec)
-        if put(rec, new):
-            return replace(new, version=rec.version + 1)
-    return None
+    values = {**_plan_values(new), "version": old.version + 1}
+    return compare_and_set(conn, plans, id=old.id, version=old.version, values=values)
 
 
 def save_finding_in(
@@ -228,6 +178,13 @@ class Plans:
                 )
             )
         return view_id
+
+    def view_source(self, view_id: str) -> str | None:
+        """The schema (``source``) a time-travel view was taken in."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(views.c.source).where(views.c.id == view_id)
+            ).scalar_one_or_none()
 
     def view(self, view_id: str) -> tuple[str, datetime] | None:
         with self.engine.connect() as conn:

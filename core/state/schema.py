@@ -221,3 +221,48 @@ conditions = sa.Table(
     sa.Column("detail", sa.String(500), nullable=False),
     sa.Column("since", UTCDateTime, nullable=False),
 )
+
+changes = sa.Table(  # schema change requests (protect, retention): two-person, like plans
+    "fv_changes",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("source", _NAME, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # protect, retention
+    sa.Column("table_name", _NAME, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("requester", sa.String(32)),
+    sa.Column("approvals", sa.JSON, nullable=False),
+    sa.Column("required", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("channel", sa.String(32)),
+    sa.Column("thread_ts", sa.String(32)),
+    sa.Column("ts", sa.String(32)),
+    sa.Column("outcome", sa.JSON),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+retention = sa.Table(
+    "fv_retention",
+    metadata,
+    sa.Column("source", _NAME, primary_key=True),
+    sa.Column("table_name", _NAME, primary_key=True),
+    sa.Column("keep_seconds", sa.Float, nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),  # partitions, delete
+    sa.Column("set_by", sa.String(32), nullable=False),
+    sa.Column("set_at", UTCDateTime, nullable=False),
+    sa.Column("pruned_at", UTCDateTime),
+    sa.Column("pruned_rows", sa.BigInteger, nullable=False, default=0),
+)
+
+digests = sa.Table(
+    "fv_digests",
+    metadata,
+    sa.Column("source", _NAME, primary_key=True),
+    sa.Column("kind", _NAME, primary_key=True),  # e.g. "short", "server", "drill"
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("ts", sa.String(32), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("listed", sa.JSON),  # [schema prefix, key] pairs it showed: who joined since
+)

@@ -3,7 +3,7 @@
 Each table group is an aggregate with its own module (``store.events``,
 ``store.incidents``, ``store.outbox``, ``store.plans``, ``store.audit``,
 ``store.leases``, ``store.watched``, ``store.jobs``, ``store.freezes``,
-``store.conditions``); each of their methods is one transaction. A change
+``store.conditions``, ``store.digests``); each of their methods is one transaction. A change
 that must touch several aggregates at once (an event with its incident and
 alert, a plan change with its audit line, a job finished with what it does)
 is a named unit of work here, one transaction built from the aggregates'
@@ -23,16 +23,26 @@ from core.approvals import PlanRecord
 from core.history import ChangeEvent
 from core.state import events as ev
 from core.state import incidents as inc
+from core.state.approvable import update_with
 from core.state.audit import Audit, Note, audit_in, notes_in
+from core.state.changes import (
+    ChangeRecord,
+    Changes,
+    pruned_in,
+    replace_change_in,
+    save_change_in,
+    set_retention_in,
+)
 from core.state.common import Notification, enqueue_in
 from core.state.conditions import Conditions
+from core.state.digests import Digests
 from core.state.events import Events
 from core.state.freezes import Freezes
 from core.state.incidents import EventRecord, Incident, Incidents
 from core.state.jobs import Job, Jobs, finish_in
 from core.state.leases import Leases
 from core.state.outbox import Outbox, OutboxItem, mark_sent_in
-from core.state.plans import Plans, replace_plan_in, save_finding_in, update_with
+from core.state.plans import Plans, replace_plan_in, save_finding_in
 from core.state.schema import metadata
 from core.state.watched import Watched, set_watched_in
 from core.summary import IncidentSummary
@@ -53,6 +63,8 @@ class StateStore:
         self.jobs = Jobs(engine)
         self.freezes = Freezes(engine)
         self.conditions = Conditions(engine)
+        self.changes = Changes(engine)
+        self.digests = Digests(engine)
 
     @classmethod
     def from_url(cls, url: str) -> StateStore:
@@ -73,6 +85,10 @@ class StateStore:
         if "lane" not in columns:  # before per-destination ordering: one lane for old rows
             with self.engine.begin() as conn:
                 conn.execute(sa.text("ALTER TABLE fv_outbox ADD COLUMN lane VARCHAR(96)"))
+        columns = {c["name"] for c in sa.inspect(self.engine).get_columns("fv_digests")}
+        if "listed" not in columns:  # before digests told who joined: unknown, no reply
+            with self.engine.begin() as conn:
+                conn.execute(sa.text("ALTER TABLE fv_digests ADD COLUMN listed JSON"))
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -180,6 +196,37 @@ class StateStore:
         return update_with(
             self.plans.get, lambda old, new: self.replace_plan(old, new, *notes), plan_id, change
         )
+
+    # ------------------------------------------------------------------ schema changes
+    def replace_change(self, old: ChangeRecord, new: ChangeRecord, *notes: Note) -> bool:
+        """Compare-and-set a schema change request, its audit lines in the same transaction."""
+        with self.engine.begin() as conn:
+            won = replace_change_in(conn, old, new)
+            if won:
+                for n in notes:
+                    audit_in(conn, actor=n.actor, action=n.action, detail=n.detail, ref=new.id)
+        return won
+
+    def save_change(self, rec: ChangeRecord, note: Note) -> None:
+        """A new request and its audit line, together."""
+        with self.engine.begin() as conn:
+            save_change_in(conn, rec)
+            audit_in(conn, actor=note.actor, action=note.action, detail=note.detail, ref=rec.id)
+
+    def set_retention(
+        self, *, source: str, table: str, keep_seconds: float, method: str, actor: str, ref: str
+    ) -> None:
+        """Store a table's retention with its audit line, in one transaction."""
+        with self.engine.begin() as conn:
+            set_retention_in(conn, source, table, keep_seconds, method, actor)
+            detail = f"{table}: keep {keep_seconds:.0f} s of history ({method})"
+            audit_in(conn, actor=actor, action="retention", detail=detail, ref=ref)
+
+    def record_prune(self, *, source: str, table: str, rows: int, detail: str) -> None:
+        """What a pruning pass removed, with its audit line."""
+        with self.engine.begin() as conn:
+            pruned_in(conn, source, table, rows)
+            audit_in(conn, actor="flightvault", action="prune", detail=detail)
 
     # ------------------------------------------------------------------ jobs
     def remind(self, job: Job, rec: PlanRecord, notice: Notification) -> bool:

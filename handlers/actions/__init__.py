@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.ids import Action, View
-from handlers.actions import confirm, freeze, incident, restore, travel
+from handlers.actions import change, confirm, freeze, incident, restore, travel
 from usecases.context import Context
 
 
@@ -25,3 +25,5 @@ def register(app: App, deps: Context) -> None:
     app.action(Action.UNDO_RESTORE.value)(restore.on_undo(deps))
     app.action(Action.APPROVE_UNFREEZE.value)(freeze.on_unfreeze(deps, "approve"))
     app.action(Action.CANCEL_UNFREEZE.value)(freeze.on_unfreeze(deps, "cancel"))
+    app.action(Action.APPROVE_CHANGE.value)(change.on_decision(deps, "approve"))
+    app.action(Action.CANCEL_CHANGE.value)(change.on_decision(deps, "cancel"))

@@ -28,9 +28,10 @@ def on_find_restore_point(deps: Context) -> Listener:
 
 def _find(deps: Context, body: dict[str, Any], client: WebClient) -> None:
     incident = incidents.incident(deps, button_value(body))
+    view = deps.for_source(incident.source)
     find.find(
-        deps,
-        SlackPort.of(deps, client),
+        view,
+        SlackPort.of(view, client),
         find.FindRequest.for_incident(incident),
         thread=threads.of_incident(incident),
         incident_id=incident.id,

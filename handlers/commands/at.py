@@ -27,11 +27,11 @@ def handle(
     accepted = accept(deps, ack, lambda now: parse_at(args, now=now), lambda parsed: parsed[0])
     if accepted is None:
         return
-    now, (table, instant) = accepted
+    now, (_, instant), view, table = accepted
 
     def work() -> None:
-        thread, _ = threads.for_table(deps, table, command["channel_id"], now)
-        out = SlackPort.of(deps, client, respond, slash=True)
-        travel.travel_to(deps, out, table, instant, thread=thread)
+        thread, _ = threads.for_table(view, table, command["channel_id"], now)
+        out = SlackPort.of(view, client, respond, slash=True)
+        travel.travel_to(view, out, table, instant, thread=thread)
 
     deps.readers.submit(run_reported, respond, "travelling in time", work, replace=True)

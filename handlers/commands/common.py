@@ -18,17 +18,19 @@ T = TypeVar("T")
 
 def accept(
     deps: Context, ack: Ack, parse: Callable[[datetime], T], table_of: Callable[[T], str]
-) -> tuple[datetime, T] | None:
-    """Parse and check the table before the ack; ack "Searching…" or one refusal sentence.
+) -> tuple[datetime, T, Context, str] | None:
+    """Parse and resolve the table (``schema.table`` or a bare name) before the ack; ack
+    "Searching…" or one refusal sentence.
 
-    Returns None when the command was refused (already answered).
+    Returns the time, the parsed request, the table's schema and its name, or None when
+    the command was refused (already answered).
     """
     try:
         now = datetime.now(UTC)
         parsed = parse(now)
-        deps.catalogue().watchable(table_of(parsed))
+        view, table = deps.resolve(table_of(parsed))
     except VaultError as exc:
         ack(response_type="ephemeral", text=sentence(exc))
         return None
     ack(response_type="ephemeral", **searching_message(table_of(parsed)).as_kwargs())
-    return now, parsed
+    return now, parsed, view, table

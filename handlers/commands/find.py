@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -27,13 +28,14 @@ def handle(
     accepted = accept(deps, ack, lambda now: parse_find(args, now=now), lambda r: r.table)
     if accepted is None:
         return
-    now, request = accepted
+    now, asked, view, table = accepted
+    request = replace(asked, table=table)
 
     def work() -> None:
-        thread, incident_id = threads.for_table(deps, request.table, command["channel_id"], now)
+        thread, incident_id = threads.for_table(view, table, command["channel_id"], now)
         out = SlackPort(client, respond, slash=True)
         find.find(
-            deps, out, request, thread=thread, incident_id=incident_id, actor=command["user_id"]
+            view, out, request, thread=thread, incident_id=incident_id, actor=command["user_id"]
         )
 
     deps.readers.submit(run_reported, respond, "finding the restore point", work, replace=True)

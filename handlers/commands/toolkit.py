@@ -46,11 +46,12 @@ def freeze(
     ack(response_type="ephemeral", text=f"Freezing `{word}`…")
 
     def work() -> None:
+        view, target = freeze_flow.target(deps, word)
         thread, incident_id = threads.for_table(
-            deps, word, command["channel_id"], datetime.now(UTC)
+            view, target, command["channel_id"], datetime.now(UTC)
         )
-        out = SlackPort.of(deps, client)
-        done = freeze_flow.freeze(deps, out, word, command["user_id"], thread, incident_id)
+        out = SlackPort.of(view, client)
+        done = freeze_flow.freeze(view, out, target, command["user_id"], thread, incident_id)
         respond(replace_original=True, text=f"Froze {done.target}; the notice is in the channel.")
 
     deps.workers.submit(run_reported, respond, "freezing", work, replace=True)
@@ -73,10 +74,11 @@ def unfreeze(
 
     def work() -> None:
         user, channel = command["user_id"], command["channel_id"]
+        view, target = freeze_flow.target(deps, word)
         asked = freeze_flow.request_unfreeze(
-            deps,
-            SlackPort.of(deps, client),
-            word,
+            view,
+            SlackPort.of(view, client),
+            target,
             user,
             channel,
             authorised=approver(deps, client, user),
@@ -105,12 +107,12 @@ def drill(
     )
     if accepted is None:
         return
-    now, (table, instant) = accepted
+    now, (_, instant), view, table = accepted
 
     def work() -> None:
-        thread, _ = threads.for_table(deps, table, command["channel_id"], now)
-        out = SlackPort.of(deps, client)
-        drill_flow.drill(deps, out, table, instant, command["user_id"], thread)
+        thread, _ = threads.for_table(view, table, command["channel_id"], now)
+        out = SlackPort.of(view, client)
+        drill_flow.drill(view, out, table, instant, command["user_id"], thread)
         respond(delete_original=True)
 
     deps.workers.submit(run_reported, respond, "running a drill", work, replace=True)

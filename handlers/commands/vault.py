@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.commands import split_command
 from handlers.authz import decide
-from handlers.commands import at, find, ops, toolkit
+from handlers.commands import at, changes, find, ops, toolkit
 from handlers.inline import Inline
 from handlers.reporting import deferred, run_reported, sentence
 from usecases.context import Context
@@ -22,7 +22,7 @@ Route = Callable[..., None]
 
 
 def make_listener(deps: Context) -> Callable[..., None]:
-    schema = deps.engine.url.database or ""
+    schema = ", ".join(deps.schema_names)
 
     def show_help(ack: Ack, **_: Any) -> None:
         ack(response_type="ephemeral", **help_message(schema).as_kwargs())
@@ -40,6 +40,8 @@ def make_listener(deps: Context) -> Callable[..., None]:
         "unfreeze": toolkit.unfreeze,
         "drill": toolkit.drill,
         "report": toolkit.report,
+        "protect": changes.protect,
+        "retention": changes.retention,
     }
 
     def vault(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:

@@ -26,4 +26,7 @@ def test_demo_restores_mumbai_and_keeps_later_writes(server_url: URL, tmp_path: 
         "Verified: 352 rows equal their versions at",
     ):
         assert line in transcript
+    header = ":rotating_light: 2 rows deleted from airports"
+    assert f"  │ {header}\n  │ {'━' * len(header)}\n" in transcript  # as Slack shows it: no "##"
+    assert "## " not in transcript
     assert result["detection"] < 3 and len(list((tmp_path / "json").glob("*.json"))) >= 5

@@ -6,10 +6,13 @@ import contextlib
 import time
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 
 from bot.offline.harness import OfflineBot
 from bot.offline.wait import wait_until
+from bot.offline.webapi import Call
+from core.db import make_engine
+from tests.conftest import fresh_database
 from tests.core.detect_schema import STATIONS
 from tests.support.flows import approve, find_and_preview, request
 from tests.support.sql import run_sql
@@ -91,6 +94,56 @@ def test_lease_hands_over_when_the_holder_dies(
             lambda: follower.slack.calls_to("chat.postMessage"), what="the new leader alerts"
         )
     assert handover < 5
+
+
+def test_separate_deployments_sharing_a_state_store_each_lead_their_own(
+    database_url: str, engine: Engine, second_database_url: str, server_url: URL
+) -> None:
+    """Two deployments watching different databases, one state store: both watch at once
+    (each holds the lease named after its own database) and each opens its own incident.
+    (Which process posts an alert is not asserted: every process delivers the shared
+    outbox, see "Many databases" in docs/HOW_IT_WORKS.md.)"""
+    run_sql(engine, *STATIONS)
+    with fresh_database(server_url, "fvother") as other_url:
+        other = make_engine(other_url)
+        try:
+            run_sql(other, *STATIONS)
+            common = {"vault_state_url": second_database_url, "vault_lease_ttl": 2}
+            with (
+                OfflineBot(database_url, watch=True, **common) as a,
+                OfflineBot(other_url, watch=True, **common) as b,
+            ):
+                wait_until(lambda: a.runtime.loop.leader and b.runtime.loop.leader, what="leaders")
+                # Taking the lease comes before the first read, whose bootstrap learns recent
+                # deletions as the baseline: delete only once both have started watching.
+                wait_until(
+                    lambda: all(
+                        x.store.events.watermark(source=x.runtime.deps.source) for x in (a, b)
+                    ),
+                    what="both watchers started",
+                )
+                assert a.runtime.loop.lease != b.runtime.loop.lease
+                assert a.runtime.loop.lease == f"watcher:{a.runtime.deps.source}"
+                run_sql(other, "DELETE FROM stations WHERE city = 'Mumbai'")
+                run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+                for bot in (a, b):  # each leader's watcher opened its own database's incident
+                    (opened,) = wait_until(
+                        lambda bot=bot: bot.store.incidents.open(source=bot.runtime.deps.source),
+                        timeout=20,
+                        what="an incident in each deployment's database",
+                    )
+                    assert opened.table == "stations"
+
+                def alerts() -> list[Call]:
+                    return [
+                        *a.slack.calls_to("chat.postMessage"),
+                        *b.slack.calls_to("chat.postMessage"),
+                    ]
+
+                wait_until(lambda: len(alerts()) >= 2, timeout=20, what="both alerts")
+                assert all("100 rows deleted from stations" in c.text for c in alerts())
+        finally:
+            other.dispose()
 
 
 def test_restore_outcome_survives_a_slack_outage(database_url: str, engine: Engine) -> None:

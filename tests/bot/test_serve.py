@@ -29,8 +29,8 @@ def serve(
         VAULT_ALERT_CHANNEL="C0INCIDENT",
         VAULT_APPROVERS="U0ALICE,U0BOB",
         VAULT_STATE_URL=f"sqlite:///{tmp_path}/state.db",
-        **settings,
     )
+    env.update(settings)
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", *args],
         cwd=tmp_path,
@@ -147,3 +147,34 @@ def _status(url: str) -> int:
         return err.code
     except OSError:
         return 0
+
+
+def test_a_refused_token_or_an_unreachable_slack_is_one_sentence(
+    database_url: str, tmp_path: Path
+) -> None:
+    with FakeSlackAPI(token="xoxb-serve-test") as slack:
+        slack.refuse("auth.test", "invalid_auth")
+        said = exited(serve(slack, database_url, tmp_path, "--http", SLACK_SIGNING_SECRET="s"))
+    assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in said
+    assert "Traceback" not in said and "unexpected error" not in said
+    with FakeSlackAPI(token="xoxb-serve-test") as slack:
+        gone = f"http://127.0.0.1:{free_port()}/api/"
+        said = exited(
+            serve(
+                slack,
+                database_url,
+                tmp_path,
+                "--http",
+                SLACK_SIGNING_SECRET="s",
+                SLACK_API_URL=gone,
+            )
+        )
+    assert f"Cannot reach Slack at {gone}" in said and "Traceback" not in said
+
+
+def exited(process: subprocess.Popen[bytes]) -> str:
+    """It must exit 2 (a configuration problem) by itself; its whole output."""
+    assert process.wait(timeout=60) == 2
+    assert process.stdout is not None
+    with process.stdout:
+        return process.stdout.read().decode()

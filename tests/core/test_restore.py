@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,11 +12,13 @@ from sqlalchemy.engine import Engine
 
 from core.catalogue import load_catalogue
 from core.finder import find_restore_point
+from core.history import list_events
 from core.judge import Rules
 from core.plan import RestorePlan, build_plan
 from core.restore import RestoreFailed, StalePlan, execute_plan, restore_events
+from core.timeutil import ONE_MICROSECOND
 from tests.core.detect_schema import STATIONS
-from tests.support.sql import run_sql
+from tests.support.sql import now, run_sql
 
 SNAPSHOT = "SELECT id, code, name, city, opened FROM stations ORDER BY id"
 
@@ -153,3 +156,70 @@ def _wait_for_query(engine: Engine, prefix: str) -> int:
             return int(found[0])
         time.sleep(0.05)
     raise TimeoutError(f"no query starting {prefix!r} appeared")
+
+
+LEDGER = (
+    "CREATE TABLE ledger (id INT PRIMARY KEY, v INT NOT NULL,"
+    " row_start TIMESTAMP(6) GENERATED ALWAYS AS ROW START INVISIBLE,"
+    " row_end TIMESTAMP(6) GENERATED ALWAYS AS ROW END INVISIBLE,"
+    " PERIOD FOR SYSTEM_TIME (row_start, row_end), INDEX (row_end)) WITH SYSTEM VERSIONING",
+    "INSERT INTO ledger (id, v) SELECT seq, seq FROM seq_1_to_100",
+)
+
+
+def ledger_plan(engine: Engine) -> RestorePlan:
+    with engine.connect() as conn:
+        catalogue = load_catalogue(conn)
+        finding = find_restore_point(conn, catalogue, "ledger", rules=Rules(group_window_s=0))
+        return build_plan(
+            conn,
+            catalogue,
+            table="ledger",
+            events=list(finding.damage),
+            restore_point=finding.restore_point,
+        )
+
+
+def test_emptied_table_counts_its_few_standing_rows_exactly(engine: Engine) -> None:
+    """A table the damage emptied is read from its current rows, not from a lookup per
+    lost row: none standing, then two put back by hand (one as it was, one not)."""
+    run_sql(engine, *LEDGER)
+    run_sql(engine, "DELETE FROM ledger")
+    (step,) = ledger_plan(engine).steps
+    assert (step.rows, step.conflicts, step.done, step.writes) == (100, 0, 0, 100)
+    run_sql(engine, "INSERT INTO ledger (id, v) VALUES (7, 7), (8, -8)")
+    plan = ledger_plan(engine)
+    (step,) = plan.steps
+    assert (step.rows, step.conflicts, step.done, step.writes) == (100, 1, 1, 98)
+    execute(engine, plan)
+    expected = [(i, -8 if i == 8 else i) for i in range(1, 101)]
+    assert rows(engine, "SELECT id, v FROM ledger ORDER BY id") == expected
+
+
+def test_revert_after_most_rows_went_counts_the_gone_as_conflicts(engine: Engine) -> None:
+    run_sql(engine, *LEDGER)
+    run_sql(engine, "UPDATE ledger SET v = -v")  # the damage: every row
+    run_sql(engine, "DELETE FROM ledger WHERE id > 3")  # later, legitimate: 97 rows gone
+    run_sql(engine, "UPDATE ledger SET v = 100 WHERE id = 3")  # later: changed since
+    with engine.connect() as conn:
+        catalogue = load_catalogue(conn)
+        ledger = catalogue.get("ledger")
+        (damage,) = [
+            e
+            for e in list_events(
+                conn, catalogue, since=now(engine) - timedelta(minutes=1), tables=["ledger"]
+            )
+            if e.changes[0].updated == 100
+        ]
+        plan = build_plan(
+            conn,
+            catalogue,
+            table="ledger",
+            events=[damage],
+            restore_point=damage.instant - ONE_MICROSECOND,
+        )
+        assert ledger.key == ("id",)
+    (step,) = plan.steps
+    assert (step.rows, step.conflicts, step.done, step.writes) == (100, 98, 0, 2)
+    execute(engine, plan)
+    assert rows(engine, "SELECT id, v FROM ledger ORDER BY id") == [(1, 1), (2, 2), (3, 100)]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,12 @@ from tests.core.detect_schema import STATIONS
 from tests.support.sql import run_sql
 
 SOURCE = "test-source"
+VERSIONED_LEDGER = (
+    "CREATE TABLE ledger (id INT PRIMARY KEY, v INT,"
+    " row_start TIMESTAMP(6) GENERATED ALWAYS AS ROW START INVISIBLE,"
+    " row_end TIMESTAMP(6) GENERATED ALWAYS AS ROW END INVISIBLE,"
+    " PERIOD FOR SYSTEM_TIME (row_start, row_end), INDEX (row_end)) WITH SYSTEM VERSIONING"
+)
 
 
 @pytest.fixture
@@ -186,9 +194,119 @@ def test_probe_is_cheap_and_sees_changes(
     engine: Engine, store: StateStore, watcher: Watcher
 ) -> None:
     watcher.probe()
-    import time
-
     time.sleep(2.1)  # leave the hot period after set-up
-    assert watcher.probe() is False
+    watcher.probe()  # tables whose hot period just ended are read once more, then not
+    assert watcher.probe() == set()
     run_sql(engine, "DELETE FROM trips WHERE id = 10")
-    assert watcher.probe() is True
+    assert watcher.probe() == {"trips"}
+    assert watcher.probe() == {"trips"}  # still hot: UPDATE_TIME has one-second precision
+
+
+def test_a_table_is_read_once_after_its_hot_period_however_slow_the_probe(
+    engine: Engine, watcher: Watcher
+) -> None:
+    """A commit in the same second as the one that made a table hot does not move
+    UPDATE_TIME; with probes further apart than the hot period, the table must still be
+    read once after the period ends, or that commit waits for the safety read."""
+    watcher.probe()
+    time.sleep(2.1)
+    watcher.probe()
+    assert watcher.probe() == set()
+    run_sql(engine, "DELETE FROM trips WHERE id = 11")
+    assert watcher.probe() == {"trips"}
+    time.sleep(2.2)  # the next probe comes after the hot period: one more read
+    assert watcher.probe() == {"trips"}
+    assert watcher.probe() == set()
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """Every SQL statement the engine sends while the block runs."""
+    sent: list[str] = []
+
+    def record(conn: object, cursor: object, sql: str, *args: object) -> None:
+        sent.append(sql)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def test_an_idle_tick_is_one_probe_and_a_moved_table_is_read_alone(
+    engine: Engine, store: StateStore
+) -> None:
+    run_sql(engine, *STATIONS, VERSIONED_LEDGER, "INSERT INTO ledger SELECT seq, 0 FROM seq_1_to_9")
+    w = make_watcher(engine, store)
+    assert w.tick().full_read  # first start: everything is read once
+    time.sleep(2.1)  # leave the hot period after set-up
+    w.tick()  # the last read of tables whose hot period just ended
+    with statements(engine) as idle:
+        report = w.tick()
+    assert not report.full_read and report.events == 0
+    assert len(idle) == 1 and "information_schema" in idle[0]  # the probe, nothing else
+
+    run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+    with statements(engine) as sent:
+        report = w.tick()
+    assert not report.full_read and len(report.opened) == 1
+    history = [q for q in sent if "row_end" in q]
+    assert history and not any("ledger" in q for q in history)  # the unmoved table is not read
+    assert any("stations" in q for q in history)
+
+
+def test_a_late_commit_is_caught_by_the_moved_table_read(engine: Engine, store: StateStore) -> None:
+    run_sql(engine, *STATIONS)
+    w = make_watcher(engine, store)
+    w.tick()
+    time.sleep(2.1)
+    with engine.connect() as slow:
+        slow.execute(sa.text("DELETE FROM stations WHERE city = 'Mumbai'"))  # stamped now
+        time.sleep(1.5)
+        assert w.tick().opened == ()  # not committed: UPDATE_TIME has not moved
+        slow.commit()  # UPDATE_TIME moves now; row_end is 1.5 s behind the last read
+    report = w.tick()
+    assert not report.full_read and len(report.opened) == 1
+
+
+def test_the_safety_read_covers_every_table_and_alone_moves_the_watermark(
+    engine: Engine, store: StateStore
+) -> None:
+    run_sql(engine, *STATIONS)
+    config = WatchConfig(full_read_every_s=1.0)
+    w = Watcher(engine=engine, store=store, config=config, source=SOURCE)
+    w.tick()
+    mark = store.events.watermark(source=SOURCE)
+    time.sleep(0.3)
+    run_sql(engine, "DELETE FROM trips WHERE id = 10")
+    assert not w.tick().full_read  # a moved-table read
+    assert store.events.watermark(source=SOURCE) == mark
+    time.sleep(1.0)
+    assert w.tick().full_read
+    moved = store.events.watermark(source=SOURCE)
+    assert mark is not None and moved is not None and moved > mark
+
+
+def test_with_many_tables_the_probe_is_spaced_so_its_cost_stays_flat(
+    engine: Engine, store: StateStore
+) -> None:
+    """800 tables: the probe (which costs the server per table) runs at most every
+    800 / PROBE_TABLES_PER_S s; ticks between read only hot tables and send nothing idle."""
+    with engine.begin() as conn:
+        for i in range(800):
+            conn.execute(sa.text(f"CREATE TABLE t{i:03d} (id INT PRIMARY KEY)"))
+    run_sql(engine, *STATIONS)
+    w = make_watcher(engine, store)
+    w.tick()
+    time.sleep(2.1)
+    w.tick()  # the last read of tables whose hot period just ended
+    time.sleep(0.25)
+    with statements(engine) as sent:
+        w.tick()  # the gap (0.2 s) has passed: a probe
+        w.tick()  # within the gap: nothing
+    assert len(sent) == 1 and "information_schema" in sent[0], sent
+    time.sleep(0.25)
+    run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
+    report = w.tick()
+    assert len(report.opened) == 1  # a change is still found at the next probe

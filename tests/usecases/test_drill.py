@@ -74,7 +74,8 @@ def test_scheduled_drill_posts_only_failures(
             timeout=15,
             what="the drill failure",
         )[0]
-        assert "Scheduled restore drill on `" in failure.blocks[0]["text"]["text"]
+        assert "scheduled restore drills failing" in failure.blocks[0]["text"]["text"]
+        assert "`stations`: " in failure.blocks[1]["text"]["text"]  # one digest lists the tables
         assert "can watch but not restore" in failure.text
         assert failure.params["channel"] == "C0INCIDENT"
     state = f"sqlite:///{tmp_path}/b.db"

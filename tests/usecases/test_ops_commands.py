@@ -22,7 +22,7 @@ def answers(bot: OfflineBot) -> list[str]:
 
 def test_status_dismiss_watch_unwatch(database_url: str, engine: Engine) -> None:
     run_sql(engine, *STATIONS)
-    with OfflineBot(database_url, watch=True) as bot:
+    with OfflineBot(database_url, watch=True, vault_poll_interval=1) as bot:
         wait_until(lambda: bot.store.events.watermark(source=bot.runtime.deps.source), what="start")
         run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         alert = bot.slack.wait_for("chat.postMessage")[0]
@@ -57,6 +57,7 @@ def test_status_dismiss_watch_unwatch(database_url: str, engine: Engine) -> None
         assert "no table `nope`" in bot.driver.slash("watch nope").json()["text"]
         assert bot.driver.slash("watch trips", user="U0MALLORY").json()["text"].startswith("Only")
         run_sql(engine, "DELETE FROM trips WHERE id > 2500")  # unwatched: no alert
+        bot.runtime.loop.last_report = None
         wait_until(lambda: (r := bot.runtime.loop.last_report) and r.full_read, what="a read")
         assert len(bot.slack.calls_to("chat.postMessage")) == 1
         assert bot.driver.slash("watch trips").json()["text"] == "`trips` is now watched."

@@ -73,13 +73,17 @@ def _sample_block(summary: IncidentSummary) -> SectionBlock | None:
     return _section(f"{title}\n```{clip(table, budget)}```{more}", "sample")
 
 
-def alert_message(incident: Incident, freeze: Freeze | None = None) -> Message:
-    """``freeze``: the freeze covering the incident's table, shown until it is lifted."""
+def alert_message(
+    incident: Incident, freeze: Freeze | None = None, *, schema: str | None = None
+) -> Message:
+    """``freeze``: the freeze covering the incident's table, shown until it is lifted.
+    ``schema``: named when several schemas are watched (the table alone would be ambiguous)."""
     s = incident.summary
-    table = escape_mrkdwn(s.table)
+    named = f"{schema}.{s.table}" if schema else s.table
+    table = escape_mrkdwn(named)
     icon = STATUS_ICON[incident.status]
     where = "from" if s.deleted else "in"
-    header = clip(f"{icon} {what_happened(s)} {where} {s.table}", MAX_HEADER)
+    header = clip(f"{icon} {what_happened(s)} {where} {named}", MAX_HEADER)
     fields = [
         f"*Table*\n`{table}`",
         f"*Rows*\n{what_happened(s)} ({s.share:.2%} of {s.rows_before:,})",
@@ -114,7 +118,7 @@ def alert_message(incident: Incident, freeze: Freeze | None = None) -> Message:
         )
     )
     text = (
-        f"FlightVault: {what_happened(s)} {where} {s.table} at {_when(s.instant)} "
+        f"FlightVault: {what_happened(s)} {where} {named} at {_when(s.instant)} "
         f"(score {s.score}/100, {incident.status.value})"
     )
     return Message(text=text, blocks=[b.to_dict() for b in blocks])

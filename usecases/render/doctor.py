@@ -72,6 +72,13 @@ def render_doctor(report: DoctorReport) -> str:
         lines += ["", "Problems:", *problems]
     if report.warnings:
         lines += ["", "Warnings:", *(f"  ! {w}" for w in report.warnings)]
+    if report.unprotected:
+        lines += [
+            "",
+            "Not versioned yet (`flightvault protect TABLE` previews; `/vault protect` runs):",
+        ]
+        for table, said in report.unprotected:
+            lines += [f"  {table}:", *(f"    {line}" for line in said.splitlines())]
     if report.advice:
         lines += ["", "Advice:", *(f"  - {a}" for a in report.advice)]
     return "\n".join(lines)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
-    ButtonElement,
     MarkdownTextObject,
     SectionBlock,
 )
@@ -14,6 +12,7 @@ from bot.ids import Action
 from core.state.freezes import Freeze, FreezeState
 from core.timeutil import fmt_instant
 from usecases.render import Message, escape_data
+from usecases.render.buttons import approve_or_cancel
 
 
 def _target(f: Freeze) -> str:
@@ -67,19 +66,12 @@ def unfreeze_message(f: Freeze) -> Message:
     blocks: list[Block] = [SectionBlock(block_id="unfreeze", text=MarkdownTextObject(text=text))]
     if f.state is FreezeState.UNFREEZING:
         blocks.append(
-            ActionsBlock(
-                block_id=f"unfreeze_{f.id[:8]}_{f.version}",
-                elements=[
-                    ButtonElement(
-                        text="Approve unfreeze",
-                        action_id=Action.APPROVE_UNFREEZE.value,
-                        value=f.id,
-                        style="primary",
-                    ),
-                    ButtonElement(
-                        text="Cancel", action_id=Action.CANCEL_UNFREEZE.value, value=f.id
-                    ),
-                ],
+            approve_or_cancel(
+                f"unfreeze_{f.id[:8]}_{f.version}",
+                f.id,
+                Action.APPROVE_UNFREEZE,
+                Action.CANCEL_UNFREEZE,
+                "Approve unfreeze",
             )
         )
     return Message(

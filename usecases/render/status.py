@@ -8,6 +8,8 @@ from datetime import datetime
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from core.approvals import PlanRecord
+from core.retention import HistoryWindow
+from core.state.changes import Retention
 from core.state.freezes import Freeze
 from core.state.incidents import Incident
 from core.state.outbox import DeadLetter
@@ -24,12 +26,14 @@ def status_message(
     freezes: Sequence[Freeze] = (),
     conditions: dict[str, str] | None = None,
     dead: Sequence[DeadLetter] = (),
+    windows: Sequence[tuple[HistoryWindow, Retention | None]] = (),
 ) -> Message:
     lines = ["*Watched tables* (history since, UTC)"]
     for name, since, watched in tables:
         window = fmt_instant(since) if since else "unknown"
         flag = "" if watched else " _(unwatched)_"
         lines.append(f"• `{escape_data(name)}`: {window}{flag}")
+    lines += _windows(windows)
     lines.append(f"*Open incidents:* {len(incidents) or 'none'}")
     lines += [
         f"• `{i.id[:8]}` `{escape_data(i.table)}`: {i.summary.deleted:,} deleted, "
@@ -64,3 +68,21 @@ def status_message(
     return Message(
         text=f"FlightVault status: {len(incidents)} open incidents", blocks=[block.to_dict()]
     )
+
+
+def _windows(windows: Sequence[tuple[HistoryWindow, Retention | None]]) -> list[str]:
+    """Each table's recovery window: history since, its size, and how long it is kept."""
+    if not windows:
+        return []
+    lines = ["*History windows* (since · history rows · size · retention)"]
+    for w, kept in windows:
+        since = fmt_instant(w.oldest) if w.oldest else "no history yet"
+        size = f"{w.bytes / 1_000_000:,.1f} MB" + ("" if w.exact_bytes else " (est.)")
+        if kept is None:
+            rule = "kept forever (no retention set)"
+        else:
+            rule = f"keep {kept.keep_seconds / 86400:g} days ({kept.method})"
+            if kept.pruned_at:
+                rule += f", last pruned {fmt_instant(kept.pruned_at)}"
+        lines.append(f"• `{escape_data(w.table)}`: {since} · {w.rows:,} rows · {size} · {rule}")
+    return lines

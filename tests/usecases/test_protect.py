@@ -1,0 +1,207 @@
+"""Protecting a table over signed HTTP: the preview shows the statement, size and estimate;
+the requester cannot approve alone; a second approver runs it, audited; refusals are one
+private sentence and change nothing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot.ids import Action
+from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
+from bot.offline.webapi import Call
+from core.approvals import PlanState
+from core.catalogue import load_catalogue
+from core.changelock import holding
+from core.state.audit import Note
+from handlers.slack_port import SlackPort
+from tests.core.detect_schema import STATIONS
+from tests.support.sql import run_sql
+from usecases.schema_change import sweep_interrupted_changes
+
+ORDERS = (
+    "CREATE TABLE orders (id INT PRIMARY KEY, item VARCHAR(40) NOT NULL, qty INT NOT NULL)"
+    " ENGINE=InnoDB",
+    "INSERT INTO orders SELECT seq, CONCAT('item ', seq), seq % 7 FROM seq_1_to_500",
+    "CREATE TABLE nokey (v INT) ENGINE=InnoDB",
+    "CREATE TABLE flat (id INT PRIMARY KEY) ENGINE=MyISAM",
+)
+
+
+def posted(bot: OfflineBot, text: str, method: str = "chat.postMessage") -> Call:
+    return wait_until(
+        lambda: [c for c in bot.slack.calls_to(method) if text in c.text],
+        what=f"{method} saying {text!r}",
+    )[-1]
+
+
+def private(bot: OfflineBot, text: str) -> str:
+    said = wait_until(
+        lambda: [
+            str(c.params.get("text"))
+            for c in bot.slack.calls
+            if c.kind == "response" and text in str(c.params.get("text"))
+        ],
+        what=f"a private answer saying {text!r}",
+    )[-1]
+    return said
+
+
+def section_text(call: Call) -> str:
+    return "\n".join(str(b.get("text", {}).get("text", "")) for b in call.blocks)
+
+
+def approve_value(call: Call) -> str:
+    return next(
+        e["value"]
+        for b in call.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == Action.APPROVE_CHANGE.value
+    )
+
+
+def versioned(engine: Engine, table: str) -> bool:
+    with engine.connect() as conn:
+        return load_catalogue(conn).get(table).period is not None
+
+
+def test_protect_runs_after_a_second_approver(database_url: str, engine: Engine) -> None:
+    run_sql(engine, *ORDERS)
+    with engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT id, item, qty FROM orders ORDER BY id")).all()
+    with OfflineBot(database_url) as bot:
+        bot.driver.slash("protect orders", user="U0ALICE")
+        request = posted(bot, "Protect orders: requested")
+        text = section_text(request)
+        assert (
+            "ALTER TABLE `orders` ADD COLUMN `row_start` TIMESTAMP(6)"
+            " GENERATED ALWAYS AS ROW START INVISIBLE" in text
+        )
+        assert "ADD PERIOD FOR SYSTEM_TIME(`row_start`, `row_end`), ADD SYSTEM VERSIONING" in text
+        assert "ADD INDEX (`row_end`)" in text and "ALGORITHM=COPY, LOCK=SHARED" in text
+        assert "rows ·" in text and "MB data" in text and "writes to it wait" in text
+        assert "VAULT_PROTECT_COPY_RATE" in text, "says how the estimate was made"
+        change_id = approve_value(request)
+
+        bot.driver.click(Action.APPROVE_CHANGE.value, change_id, user="U0ALICE")
+        assert "second, different person" in private(bot, "second, different")
+        assert not versioned(engine, "orders"), "the requester alone changed nothing"
+
+        bot.driver.click(Action.APPROVE_CHANGE.value, change_id, user="U0BOB")
+        wait_until(
+            lambda: (c := bot.store.changes.get(change_id)) and c.state.value == "executed",
+            what="the change executed",
+        )
+        done = posted(bot, "is now system-versioned")
+        assert "orders is now system-versioned with row_end indexed" in done.text
+        with engine.connect() as conn:
+            catalogue = load_catalogue(conn)
+            info = catalogue.watchable("orders")  # the watcher can watch it now
+            assert info.period is not None and info.period.end_indexed
+            assert not info.period.implicit and info.key == ("id",)
+            assert "orders" in [t.name for t in catalogue.watched()]
+            after = conn.execute(sa.text("SELECT id, item, qty FROM orders ORDER BY id")).all()
+        assert after == before, "versioning kept every row as it was"
+        lines = [(e["action"], e["plan_id"]) for e in bot.store.audit.trail(limit=None)]
+        assert ("protect request", change_id) in lines
+        assert ("approve", change_id) in lines and ("executed", change_id) in lines
+        assert ("refused approve", change_id) in lines
+
+        # A late click on the done request runs nothing twice.
+        bot.driver.click(Action.APPROVE_CHANGE.value, change_id, user="U0CAROL")
+        assert "already been carried out" in private(bot, "already been carried out")
+
+
+def test_protect_refusals_are_one_sentence_and_change_nothing(
+    database_url: str, engine: Engine
+) -> None:
+    run_sql(engine, *STATIONS[:1], *ORDERS)
+    with OfflineBot(database_url) as bot:
+        bot.driver.slash("protect nokey", user="U0ALICE")
+        assert "neither a primary key nor a UNIQUE key" in private(bot, "neither a primary key")
+        bot.driver.slash("protect stations", user="U0ALICE")
+        assert "already system-versioned" in private(bot, "already system-versioned")
+        bot.driver.slash("protect flat", user="U0ALICE")
+        assert "MyISAM engine" in private(bot, "MyISAM")
+        bot.driver.slash("protect nosuch", user="U0ALICE")
+        assert "There is no table `nosuch`" in private(bot, "There is no table")
+        refused = bot.driver.slash("protect orders", user="U0DAVE").json()["text"]
+        assert (
+            refused == "Only people listed in VAULT_APPROVERS can protect tables. Nothing changed."
+        )
+        assert not [c for c in bot.slack.calls_to("chat.postMessage") if "Protect" in c.text]
+    assert not versioned(engine, "orders") and not versioned(engine, "nokey")
+
+
+def test_an_account_without_alter_is_refused_before_anyone_approves(
+    engine: Engine, account: tuple[str, str, str]
+) -> None:
+    """A real account with only SELECT/INSERT/UPDATE/DELETE: the request names the missing
+    GRANT at once, and nothing is posted for two people to approve in vain."""
+    user, schema, url = account
+    run_sql(
+        engine, *ORDERS, f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{schema}`.* TO '{user}'@'%'"
+    )
+    with OfflineBot(url) as bot:
+        bot.driver.slash("protect orders", user="U0ALICE")
+        said = private(bot, "may not ALTER")
+        assert f"GRANT ALTER ON `{schema}`.`orders` TO '{user}'@'%'" in said
+        assert not [c for c in bot.slack.calls_to("chat.postMessage") if "Protect" in c.text]
+        run_sql(engine, f"GRANT ALTER ON `{schema}`.`orders` TO '{user}'@'%'")
+        bot.driver.slash("protect orders", user="U0ALICE")
+        posted(bot, "Protect orders: requested")  # the table-level grant is enough
+    assert not versioned(engine, "orders")
+
+
+def left_executing(bot: OfflineBot, change_id: str) -> None:
+    """What a process that died just after the approving click leaves: the request
+    *executing*, its outcome never stored (and its lock freed with its connection)."""
+    rec = bot.store.changes.get(change_id)
+    assert rec is not None
+    running = replace(rec, state=PlanState.EXECUTING, approvals=("U0BOB",))
+    assert bot.store.replace_change(rec, running, Note("U0BOB", "approve", "protect"))
+
+
+def test_the_sweep_settles_protect_requests_a_dead_process_left_executing(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    """The leader's sweep chore finds them: done when the ALTER completed before the process
+    died, failed when it had not; one still held by a live process is left alone."""
+    run_sql(
+        engine,
+        *ORDERS,
+        "CREATE TABLE parcels (id INT PRIMARY KEY) ENGINE=InnoDB",
+        "CREATE TABLE crates (id INT PRIMARY KEY) ENGINE=InnoDB",
+    )
+    state = f"sqlite:///{tmp_path}/state.db"  # the store outlives the first process
+    with OfflineBot(database_url, vault_state_url=state) as bot:
+        ids = {}
+        for table in ("orders", "parcels", "crates"):
+            bot.driver.slash(f"protect {table}", user="U0ALICE")
+            ids[table] = approve_value(posted(bot, f"Protect {table}: requested"))
+            left_executing(bot, ids[table])
+        run_sql(engine, bot.store.changes.get(ids["orders"]).spec["statements"][0])
+        with holding(bot.engine, ids["crates"]) as held:  # a live process is running this one
+            assert held
+            deps = bot.runtime.deps
+            assert sweep_interrupted_changes(deps, SlackPort.of(deps, bot.app.client)) == 2
+            assert bot.store.changes.get(ids["crates"]).state is PlanState.EXECUTING
+        assert bot.store.changes.get(ids["orders"]).state is PlanState.EXECUTED
+        assert bot.store.changes.get(ids["parcels"]).state is PlanState.FAILED
+        assert "the ALTER completed" in posted(bot, "orders is system-versioned").text
+        assert "parcels is not versioned" in posted(bot, "before the ALTER finished").text
+        lines = [(e["action"], e["plan_id"]) for e in bot.store.audit.trail(limit=None)]
+        assert ("interrupted", ids["orders"]) in lines and ("interrupted", ids["parcels"]) in lines
+
+    with OfflineBot(
+        database_url, vault_state_url=state, watch=True
+    ) as bot:  # the leader's sweep chore, unprompted
+        wait_until(
+            lambda: bot.store.changes.get(ids["crates"]).state is PlanState.FAILED,
+            what="the scheduled sweep settling crates",
+        )
