@@ -85,8 +85,16 @@ def _unreachable(url: URL) -> str | None:
 
 
 class Demo:
-    def __init__(self, server: URL | None, save_json: Path | None, out: Callable[[str], None]):
-        self.url = (server or make_url(LOCAL_SERVER)).set(database=DEMO_DATABASE)
+    def __init__(
+        self,
+        server: URL | None,
+        save_json: Path | None,
+        out: Callable[[str], None],
+        *,
+        database: str = DEMO_DATABASE,
+    ):
+        self.database = database  # replaced on every run: never a user's database
+        self.url = (server or make_url(LOCAL_SERVER)).set(database=database)
         self.save_json = save_json
         self.out = out
         self.shown = 0
@@ -122,11 +130,11 @@ class Demo:
         admin = make_engine(self.url.set(database="mysql"), poolclass=sa.pool.NullPool)
         check_reachable(admin)
         with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{DEMO_DATABASE}`"))
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{self.database}`"))
         admin.dispose()
         create_database_if_missing(self.url)
         engine = make_engine(self.url)
-        self.say(f"Loading the demo data into `{DEMO_DATABASE}`…")
+        self.say(f"Loading the demo data into `{self.database}`…")
         with engine.begin() as conn:
             summary = seed_demo(conn)
         self.out(
@@ -147,9 +155,6 @@ class Demo:
         url = self.url.render_as_string(hide_password=False)
         with OfflineBot(url, watch=True, vault_approvers=[ALICE, BOB]) as bot:
             self.say("FlightVault is running in HTTP mode against a local stand-in of Slack.")
-            self.wait(
-                "the watcher", lambda: bot.store.events.watermark(source=bot.runtime.deps.source)
-            )
             self.say("Someone runs:  DELETE FROM airports WHERE city = 'Mumbai'")
             with engine.begin() as conn:
                 conn.execute(sa.text("DELETE FROM airports WHERE city = 'Mumbai'"))

@@ -47,11 +47,14 @@ def follow_binlog(mode: str, loop: WatchLoop) -> BinlogWake | None:
         written,
         start=current_position(engine),
         restart=lambda: current_position(engine),
+        active=lambda: loop.leader,
     )
     for watcher in watchers:
         watcher.following = lambda: wake.healthy
     if wake.start():
         log.info("watching by following the binary log")
+    elif not loop.leader:
+        log.info("another process leads the watching; this one follows the log when it leads")
     else:
         log.warning("the binary log did not answer yet; polling until it does")
     return wake

@@ -12,8 +12,10 @@ alert. The slow probe still runs because some writes name no table in the log:
 a session with ``sql_log_bin=0``, or rows a foreign key cascade removed from a
 watched child of an unwatched parent. Row events are skipped, never decoded,
 but the client still downloads the whole binary log (every schema, full row
-images): under heavy write load that is network and a little CPU, so a replica
-that is not the leader may prefer ``VAULT_WAKE=poll``. If the stream breaks,
+images): under heavy write load that is network and a little CPU, so only the
+process that leads the watching follows (``active``); the others hold no
+replication connection, and a new leader starts from the current position,
+the gap being covered by its first reads of history. If the stream breaks,
 ``healthy`` turns false and the watcher probes as before until it reconnects;
 if our position was purged, it restarts from the server's current position.
 """
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("pymysqlreplication").setLevel(logging.ERROR)  # metadata nags, not news
 
 RETRY_S = 5.0
+IDLE_S = 0.25  # how often a process that does not lead the watching looks again
 HEARTBEAT_S = 5.0  # the server sends one when idle, so a dead link is noticed
 
 
@@ -84,6 +87,7 @@ class BinlogWake:
         *,
         start: Position,
         restart: Callable[[], Position] | None = None,
+        active: Callable[[], bool] = lambda: True,
     ) -> None:
         self._settings = {
             "host": url.host or "127.0.0.1",
@@ -95,6 +99,7 @@ class BinlogWake:
         self._on_write = on_write
         self._position = start
         self._restart = restart  # where to pick up when our position was purged
+        self._active = active  # follow only while this is true (the watcher lease is ours)
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._stream: object | None = None
@@ -105,9 +110,16 @@ class BinlogWake:
         """Connected and following; when false the watcher must poll."""
         return self._connected.is_set() and self._thread.is_alive()
 
-    def start(self, *, timeout: float = 5.0) -> bool:
+    def start(self, *, timeout: float = 5.0, settle: float = 1.0) -> bool:
+        """Start the thread; True once connected within ``timeout``. False at once after
+        ``settle`` seconds if this process still does not lead (it follows when it does)."""
         self._thread.start()
-        return self._connected.wait(timeout)
+        started = time.monotonic()
+        while not self._connected.wait(0.05):
+            waited = time.monotonic() - started
+            if waited >= timeout or (waited >= settle and not self._active()):
+                return False
+        return True
 
     def stop(self) -> None:
         self._stop.set()
@@ -121,8 +133,16 @@ class BinlogWake:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        idle = False
         while not self._stop.is_set():
+            if not self._active():
+                idle = True
+                self._stop.wait(IDLE_S)
+                continue
             try:
+                if idle and self._restart is not None:  # history covers what we did not follow
+                    self._position = self._restart()
+                idle = False
                 self._follow()
             except Exception as exc:
                 if self._stop.is_set():
@@ -133,7 +153,8 @@ class BinlogWake:
                 if _purged(exc) and self._restart is not None:  # history covers the gap
                     self._position = self._restart()
             self._connected.clear()
-            self._stop.wait(RETRY_S)
+            if self._active():  # a lost link; not leading any more is no failure
+                self._stop.wait(RETRY_S)
 
     def _follow(self) -> None:
         from pymysqlreplication import BinLogStreamReader
@@ -155,7 +176,7 @@ class BinlogWake:
         try:
             for event in stream:  # the server sends a Rotate event first, once connected
                 self._connected.set()
-                if self._stop.is_set():
+                if self._stop.is_set() or not self._active():
                     return
                 if isinstance(event, TableMapEvent):
                     self._on_write({(event.schema, event.table)})

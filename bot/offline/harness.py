@@ -7,6 +7,7 @@ from tempfile import TemporaryDirectory
 from types import TracebackType
 
 from bot.offline.driver import SlackDriver
+from bot.offline.wait import wait_until
 from bot.offline.webapi import FakeSlackAPI
 from bot.runtime import build_runtime
 from bot.server import Health, HttpServer, make_wsgi
@@ -19,13 +20,31 @@ BOT_TOKEN = "xoxb-flightvault-offline"
 class OfflineBot:
     """``with OfflineBot(database_url) as bot: bot.driver.slash("help")``."""
 
-    def __init__(self, database_url: str, *, watch: bool = False, **settings: object) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        watch: bool = False,
+        wait_watching: bool = True,
+        **settings: object,
+    ) -> None:
+        """With ``watch``, entering waits until every schema's watcher has taken its first
+        look (unless ``wait_watching`` is false): that look learns what happened before as
+        the baseline, so a deletion a test makes earlier would not be alerted."""
         self._database_url = database_url
         self._watch = watch
+        self._wait_watching = wait_watching
         self._overrides = settings
         self._stack = ExitStack()
 
     def __enter__(self) -> OfflineBot:
+        try:
+            return self._start()
+        except BaseException:  # a half-started bot still stops what it started
+            self._stack.close()
+            raise
+
+    def _start(self) -> OfflineBot:
         self.slack = self._stack.enter_context(FakeSlackAPI(token=BOT_TOKEN))
         values: dict[str, object] = {
             "slack_bot_token": BOT_TOKEN,
@@ -51,6 +70,8 @@ class OfflineBot:
         )
         if self._watch:
             self.runtime.start_watching()
+            if self._wait_watching:
+                self.watching()
         wsgi = make_wsgi(
             self.app, Health(self.runtime.deps, self.app.client), self.runtime.deps.metrics.render
         )
@@ -58,6 +79,15 @@ class OfflineBot:
         self._stack.callback(self.server.close)
         self.driver = SlackDriver(self.server.url, SIGNING_SECRET, self.slack.root, self.slack)
         return self
+
+    def watching(self, timeout: float = 20.0) -> None:
+        """Wait until every watched schema has its watermark: its watcher has started."""
+        store, views = self.runtime.deps.store, self.runtime.deps.views()
+        wait_until(
+            lambda: all(store.events.watermark(source=v.source) for v in views),
+            timeout=timeout,
+            what="every watcher's first look",
+        )
 
     def __exit__(
         self,

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 from bot.demo import Demo
+from tests.conftest import fresh_database
 
 
 def test_demo_restores_mumbai_and_keeps_later_writes(server_url: URL, tmp_path: Path) -> None:
     printed: list[str] = []
-    result = Demo(server_url, tmp_path / "json", printed.append).run()
+    with fresh_database(server_url, "fvdemo") as url:  # its own name: runs may overlap
+        database = make_url(url).database
+        assert database is not None
+        result = Demo(server_url, tmp_path / "json", printed.append, database=database).run()
     before, after = result["before"], result["after"]
     assert after["mumbai"] == 2 and after["later"] == 1
     assert after["airports"] == before["airports"] + 1

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.offline.harness import OfflineBot
+from bot.offline.wait import wait_until
 from bot.private_server import PrivateServer
 from core.db import make_engine
 from core.wakeup import unavailable
@@ -48,7 +49,6 @@ def url(server: PrivateServer) -> str:
 
 
 def alert_after_delete(bot: OfflineBot, engine: Engine) -> float:
-    time.sleep(0.5)  # the watcher's first read has learned the table
     started = time.monotonic()
     run_sql(engine, "DELETE FROM orders WHERE id <= 300")
     bot.slack.wait_for("chat.postMessage", timeout=SLOW_PROBE * 3)
@@ -143,7 +143,6 @@ def test_a_write_the_log_does_not_name_is_found_by_the_slow_probe(
     still runs once a second, so the alert comes in seconds, not at the safety read."""
     with OfflineBot(url(server), watch=True) as bot:
         assert bot.runtime.wake is not None and bot.runtime.wake.healthy
-        time.sleep(0.5)
         started = time.monotonic()
         with engine.connect() as conn:
             conn.execute(sa.text("SET SESSION sql_log_bin = 0"))
@@ -152,6 +151,45 @@ def test_a_write_the_log_does_not_name_is_found_by_the_slow_probe(
         bot.slack.wait_for("chat.postMessage", timeout=10)
         waited = time.monotonic() - started
     assert waited < 4, f"alerted after {waited:.2f} s"
+
+
+def followers(engine: Engine) -> int:
+    """Replication connections the server is serving."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+                    " WHERE COMMAND LIKE 'Binlog Dump%'"
+                )
+            ).scalar_one()
+        )
+
+
+def test_only_the_process_leading_the_watching_follows_the_log(
+    server: PrivateServer, engine: Engine, second_database_url: str
+) -> None:
+    """Two replicas: the one without the lease holds no replication connection (the stream
+    downloads the whole log). When the leader dies, the other takes the lease, follows,
+    and the stream wakes it; the dead one lets go of its link at the next event."""
+    common = {
+        "vault_state_url": second_database_url,
+        "vault_lease_ttl": 2,
+        "vault_probe_interval": SLOW_PROBE,
+    }
+    with (
+        OfflineBot(url(server), watch=True, **common) as first,
+        OfflineBot(url(server), watch=True, **common) as second,
+    ):
+        assert first.runtime.loop.leader and not second.runtime.loop.leader
+        assert first.runtime.wake is not None and first.runtime.wake.healthy
+        assert second.runtime.wake is not None and not second.runtime.wake.healthy
+        assert followers(engine) == 1
+        first.runtime.loop.halt()  # dies without releasing its lease
+        wait_until(lambda: second.runtime.wake.healthy, timeout=15, what="the new leader follows")
+        waited = alert_after_delete(second, engine)
+        assert waited < 1.5, f"alerted after {waited:.2f} s: the stream did not wake the new leader"
+        wait_until(lambda: followers(engine) == 1, timeout=5, what="the old link closed")
 
 
 def test_a_mixed_format_log_is_not_followed() -> None:

@@ -1,7 +1,9 @@
 """Malformed and hostile input: a clear answer each, nothing raised, nothing changed, no SQL.
 
 The database's general log is switched on for the corpus: none of the hostile
-text may appear in any statement the server received.
+text may appear in any statement the server received. That takes a server of its
+own: switching the log on is a global setting, and another run's statements on a
+shared server would be logged too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from sqlalchemy.engine import Engine
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
 from bot.offline.wait import wait_until
+from bot.private_server import PrivateServer
+from core.db import make_engine
 from tests.core.detect_schema import STATIONS
 from tests.support.flows import approve, find_and_preview, request
 from tests.support.sql import run_sql
@@ -116,18 +120,19 @@ def checksum(engine: Engine) -> list[tuple[object, ...]]:
 
 
 @pytest.fixture
-def general_log(engine: Engine) -> Iterator[None]:
-    with engine.connect() as conn:
-        before = conn.execute(sa.text("SELECT @@GLOBAL.general_log, @@GLOBAL.log_output")).one()
-        conn.execute(sa.text("SET GLOBAL log_output = 'TABLE'"))
-        conn.execute(sa.text("TRUNCATE TABLE mysql.general_log"))
-        conn.execute(sa.text("SET GLOBAL general_log = 1"))
-    try:
-        yield
-    finally:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SET GLOBAL general_log = :v"), {"v": int(before[0])})
-            conn.execute(sa.text("SET GLOBAL log_output = :v"), {"v": before[1]})
+def private_url() -> Iterator[str]:
+    """A throwaway server whose general log records every statement from now on."""
+    with PrivateServer(binlog=False) as server:
+        url = server.url.render_as_string(hide_password=False)
+        engine = make_engine(url)
+        run_sql(
+            engine,
+            "SET GLOBAL log_output = 'TABLE'",
+            "TRUNCATE TABLE mysql.general_log",
+            "SET GLOBAL general_log = 1",
+        )
+        engine.dispose()
+        yield url
 
 
 def answers(bot: OfflineBot) -> list[str]:
@@ -138,7 +143,15 @@ def answers(bot: OfflineBot) -> list[str]:
     ]
 
 
-def test_corpus(database_url: str, engine: Engine, general_log: None) -> None:
+def test_corpus(private_url: str) -> None:
+    engine = make_engine(private_url)
+    try:
+        _corpus(private_url, engine)
+    finally:
+        engine.dispose()
+
+
+def _corpus(database_url: str, engine: Engine) -> None:
     run_sql(engine, *STATIONS, "CREATE TABLE notes (id INT PRIMARY KEY)")
     run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
     with OfflineBot(database_url) as bot:

@@ -20,7 +20,6 @@ def test_watch_only_account_alerts_finds_and_is_refused_restore(
     user, schema, url = account
     run_sql(engine, f"GRANT SELECT ON `{schema}`.* TO '{user}'@'%'")
     with OfflineBot(url, watch=True, vault_state_url=f"sqlite:///{tmp_path}/s.db") as bot:
-        wait_until(lambda: bot.store.events.watermark(source=bot.runtime.deps.source), what="start")
         run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         bot.slack.wait_for("chat.postMessage")  # the alert
         bot.driver.slash("find stations")

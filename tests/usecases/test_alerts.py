@@ -21,14 +21,6 @@ from tests.support.slack import assert_valid_message
 from tests.support.sql import run_sql
 
 
-def started(bot: OfflineBot) -> OfflineBot:
-    """Wait until the watcher has taken its first look (its watermark exists)."""
-    wait_until(
-        lambda: bot.store.events.watermark(source=bot.runtime.deps.source), what="watcher start"
-    )
-    return bot
-
-
 @pytest.fixture
 def stations(engine: Engine) -> Engine:
     run_sql(engine, *STATIONS)
@@ -38,7 +30,7 @@ def stations(engine: Engine) -> Engine:
 @pytest.fixture
 def watching_bot(database_url: str, stations: Engine) -> Iterator[OfflineBot]:
     with OfflineBot(database_url, watch=True) as bot:
-        yield started(bot)
+        yield bot
 
 
 def roots(bot: OfflineBot) -> list[Call]:
@@ -134,7 +126,6 @@ def test_rate_limit_and_server_errors_delay_but_never_drop(
     database_url: str, stations: Engine
 ) -> None:
     with OfflineBot(database_url, watch=True) as bot:
-        started(bot)
         bot.slack.fail("chat.postMessage", 429, times=2, retry_after=1)
         run_sql(stations, "DELETE FROM stations WHERE city = 'Mumbai'")
         wait_until(
@@ -155,7 +146,6 @@ def test_rate_limit_and_server_errors_delay_but_never_drop(
 def test_restart_does_not_realert(database_url: str, stations: Engine, tmp_path: Path) -> None:
     state = f"sqlite:///{tmp_path}/state.db"
     with OfflineBot(database_url, watch=True, vault_state_url=state) as first:
-        started(first)
         run_sql(stations, "DELETE FROM stations WHERE city = 'Mumbai'")
         first.slack.wait_for("chat.postMessage")
         wait_until(lambda: first.store.outbox.pending_count() == 0, what="delivered")
@@ -173,7 +163,6 @@ def test_two_bot_processes_post_one_alert(
         OfflineBot(database_url, watch=True, vault_state_url=second_database_url) as a,
         OfflineBot(database_url, watch=True, vault_state_url=second_database_url) as b,
     ):
-        started(a)
         run_sql(stations, "DELETE FROM stations WHERE city = 'Mumbai'")
         wait_until(lambda: roots(a) or roots(b), what="an alert")
         wait_until(lambda: a.store.outbox.pending_count() == 0, what="outbox drained")

@@ -43,17 +43,11 @@ def health(bot: OfflineBot) -> tuple[int, dict[str, object]]:
         return err.code, json.loads(err.read())
 
 
-def _started(bot: OfflineBot) -> OfflineBot:
-    wait_until(lambda: bot.store.events.watermark(source=bot.runtime.deps.source), what="start")
-    return bot
-
-
 def test_another_incidents_alert_is_not_held_back_by_a_dead_destination(
     database_url: str, engine: Engine
 ) -> None:
     run_sql(engine, *STATIONS, *OTHER)
     with OfflineBot(database_url, watch=True) as bot:
-        _started(bot)
         run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         wait_until(lambda: roots(bot), what="the first alert")
         bot.slack.refuse("chat.update", "msg_too_long")  # every update of any alert, for good
@@ -80,7 +74,6 @@ def test_another_incidents_alert_is_not_held_back_by_a_dead_destination(
 def test_a_deleted_alert_is_posted_afresh(database_url: str, engine: Engine) -> None:
     run_sql(engine, *STATIONS)
     with OfflineBot(database_url, watch=True) as bot:
-        _started(bot)
         run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         (first,) = wait_until(lambda: roots(bot), what="the alert")
         assert first.params["channel"] == "C0INCIDENT"
@@ -96,7 +89,6 @@ def test_a_deleted_alert_is_posted_afresh(database_url: str, engine: Engine) -> 
 def test_a_429_storm_loses_and_duplicates_nothing(database_url: str, engine: Engine) -> None:
     run_sql(engine, *STATIONS, *OTHER)
     with OfflineBot(database_url, watch=True) as bot:
-        _started(bot)
         bot.slack.fail("chat.postMessage", 429, times=12, retry_after=1)
         run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         run_sql(engine, "DELETE FROM parcels WHERE id <= 300")

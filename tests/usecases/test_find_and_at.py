@@ -90,7 +90,6 @@ def test_no_damage_replaces_searching_with_a_sentence(bot: OfflineBot) -> None:
 def test_find_answers_in_the_open_incident_thread(database_url: str, engine: Engine) -> None:
     run_sql(engine, *STATIONS)
     with OfflineBot(database_url, watch=True) as bot:
-        wait_until(lambda: bot.store.events.watermark(source=bot.runtime.deps.source), what="start")
         run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         (alert,) = bot.slack.wait_for("chat.postMessage")
         incident_id = alert.blocks[4]["elements"][0]["value"]

@@ -14,6 +14,7 @@ from bot.ids import Action
 from bot.offline.harness import OfflineBot
 from bot.offline.wait import wait_until
 from bot.offline.webapi import Call
+from bot.private_server import PrivateServer
 from core.db import make_engine
 from core.freeze import server_read_only, table_frozen
 from tests.support.flows import approve, find_and_preview, request
@@ -69,9 +70,6 @@ def test_table_freeze_blocks_other_accounts_until_two_people_unfreeze(
 ) -> None:
     schema = make_engine(database_url).url.database or ""
     with OfflineBot(database_url, watch=True) as bot:
-        wait_until(
-            lambda: bot.store.events.watermark(source=bot.runtime.deps.source), what="watching"
-        )
         run_sql(app_engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         alert = bot.slack.wait_for("chat.postMessage")[0]
         assert "100 rows deleted from stations" in alert.text
@@ -165,20 +163,25 @@ def test_freeze_names_the_missing_grant(
         private(bot, "There is no table `no_such_table`")
 
 
-@pytest.fixture
-def server_freeze_guard(engine: Engine) -> Iterator[None]:
-    """The server freeze is global: whatever happens, the shared server is writable after."""
-    with engine.connect() as conn:
-        assert not server_read_only(conn), "the test server is read-only before the test"
-    try:
-        yield
-    finally:
-        run_sql(engine, "SET GLOBAL read_only = OFF")
+class TestServerFreeze:
+    """``read_only`` is global: these run on a private server, never on the shared one."""
+
+    @pytest.fixture
+    def database_url(self) -> Iterator[str]:  # overrides the shared server's for this class
+        with PrivateServer(binlog=False) as server:
+            yield server.url.render_as_string(hide_password=False)
+
+    def test_server_freeze_uses_read_only_and_lifts_with_two_people(
+        self, database_url: str, engine: Engine, app_engine: Engine
+    ) -> None:
+        with engine.connect() as conn:
+            assert not server_read_only(conn)
+        _server_freeze(database_url, app_engine)
+        with engine.connect() as conn:
+            assert not server_read_only(conn)
 
 
-def test_server_freeze_uses_read_only_and_lifts_with_two_people(
-    database_url: str, app_engine: Engine, server_freeze_guard: None
-) -> None:
+def _server_freeze(database_url: str, app_engine: Engine) -> None:
     with OfflineBot(database_url) as bot:
         bot.driver.slash("freeze database", user="U0CAROL")
         posted(bot, "Frozen: the whole server")

@@ -37,9 +37,6 @@ def test_hostile_keys_are_escaped_everywhere_they_are_shown(
 ) -> None:
     run_sql(engine, *TAGS)
     with OfflineBot(database_url, watch=True) as bot:
-        wait_until(
-            lambda: bot.store.events.watermark(source=bot.runtime.deps.source), what="watcher"
-        )
         before = now(engine)
         run_sql(engine, "DELETE FROM tags")
         (alert,) = bot.slack.wait_for("chat.postMessage", timeout=20)

@@ -23,7 +23,6 @@ def answers(bot: OfflineBot) -> list[str]:
 def test_status_dismiss_watch_unwatch(database_url: str, engine: Engine) -> None:
     run_sql(engine, *STATIONS)
     with OfflineBot(database_url, watch=True, vault_poll_interval=1) as bot:
-        wait_until(lambda: bot.store.events.watermark(source=bot.runtime.deps.source), what="start")
         run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         alert = bot.slack.wait_for("chat.postMessage")[0]
         short = alert.blocks[-1]["elements"][0]["text"].split("`")[1]

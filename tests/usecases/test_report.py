@@ -30,7 +30,6 @@ def test_report_timeline_matches_the_audit_trail(
     run_sql(engine, *STATIONS)
     with OfflineBot(database_url, watch=True) as bot:
         source = bot.runtime.deps.source
-        wait_until(lambda: bot.store.events.watermark(source=source), what="watching")
         run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         incident = wait_until(
             lambda: [i for i in bot.store.incidents.open(source=source) if i.root_ts],

@@ -85,8 +85,6 @@ def answer(bot: OfflineBot, text: str, user: str = "U0ALICE") -> str:
 
 def test_a_disaster_in_the_second_schema_alerts_naming_it(two: Two) -> None:
     with bot_over(two, watch=True) as bot:
-        second = source(bot, two.second)
-        wait_until(lambda: bot.store.events.watermark(source=second), what="second watcher")
         run_sql(two.two, "DELETE FROM stations WHERE city = 'Mumbai'")
         (alert,) = bot.slack.wait_for("chat.postMessage")
         assert_valid_message(alert.text, alert.blocks)
@@ -340,8 +338,6 @@ def test_a_schema_that_fails_does_not_stop_the_others(two: Two) -> None:
     """The first schema's watcher fails on every tick (a fault injected in its tick, as a
     revoked grant would): a disaster in the second schema still alerts, and delivery goes on."""
     with bot_over(two, watch=True) as bot:
-        second = source(bot, two.second)
-        wait_until(lambda: bot.store.events.watermark(source=second), what="second watcher")
         loop = bot.runtime.loop.watcher
         assert isinstance(loop, Watchers) and loop.watchers[0].source == source(bot, two.first)
 
