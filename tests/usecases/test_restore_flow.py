@@ -347,7 +347,11 @@ def test_a_plan_change_and_its_audit_line_commit_together(
     bot: OfflineBot, stations: Engine
 ) -> None:
     preview = preview_from_find(bot, "stations", user=APPROVERS[0])
-    rec = bot.store.plans.get(buttons(preview)[Action.REQUEST_RESTORE.value])
+    plan_id = buttons(preview)[Action.REQUEST_RESTORE.value]
+    # The bot stores the preview's ts after posting it: a later version than the one we hold.
+    rec = wait_until(
+        lambda: (r := bot.store.plans.get(plan_id)) and r.ts and r, what="the preview's ts stored"
+    )
     moved = bot.store.plans.update(rec.id, lambda r: replace(r, thread_ts="1.000001"))
     assert moved is not None and moved.version == rec.version + 1
 
