@@ -163,6 +163,25 @@ class FakeSlackAPI:
                 self._lock.wait(left)
             return [c for c in self.calls if c.method == method]
 
+    def wait_for_response(self, containing: str, timeout: float = 10.0) -> Call:
+        """The latest reply to a ``response_url`` (an ephemeral answer, usually) whose text
+        or blocks contain ``containing``; waits for one."""
+        with self._lock:
+            deadline = time.monotonic() + timeout
+            while True:
+                found = [
+                    c
+                    for c in self.calls
+                    if c.kind == "response"
+                    and (containing in c.text or containing in json.dumps(c.blocks))
+                ]
+                if found:
+                    return found[-1]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no response containing {containing!r}")
+                self._lock.wait(left)
+
     # ------------------------------------------------------------------ answers
     def _record(self, call: Call) -> None:
         with self._lock:

@@ -7,9 +7,6 @@ Without the binary they fail, saying to run ``scripts/bootstrap.sh``; they never
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +21,7 @@ from bot.private_server import PrivateServer, PrivateServerError, port_open
 from core.db import make_engine
 from core.errors import DatabaseUnavailable
 from tests.support.mariadb import mariadb_server
+from tests.support.process import cli
 
 NOWHERE = "mariadb+mariadbconnector://root@127.0.0.1:1/nowhere"
 
@@ -41,18 +39,6 @@ def scalars(url: URL | str, *statements: str) -> list[object]:
             return [conn.execute(sa.text(s)).scalar() for s in statements]
     finally:
         engine.dispose()
-
-
-def cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VAULT_", "FV_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_it_answers_on_its_own_port_with_the_binary_log_on(private: PrivateServer) -> None:

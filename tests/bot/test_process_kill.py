@@ -14,10 +14,11 @@ from bot.ids import Action
 from bot.offline.driver import SlackDriver
 from bot.offline.wait import wait_until
 from bot.offline.webapi import FakeSlackAPI
+from bot.private_server import free_port
 from core.state.store import StateStore
 from tests.core.detect_schema import STATIONS
 from tests.support.flows import buttons
-from tests.support.process import free_port, start_bot
+from tests.support.process import start_bot
 from tests.support.sql import run_sql
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from bot.offline.wait import wait_until
 from bot.offline.webapi import FakeSlackAPI
-from tests.support.process import free_port, get
+from bot.private_server import free_port
+from tests.support.process import get
 
 
 def serve(

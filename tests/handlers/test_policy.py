@@ -12,29 +12,17 @@ from tests.core.detect_schema import STATIONS
 from tests.support.sql import run_sql
 
 
-def _private(bot: OfflineBot, text: str) -> str:
-    said = wait_until(
-        lambda: [
-            str(c.params.get("text"))
-            for c in bot.slack.calls
-            if c.kind == "response" and text in str(c.params.get("text"))
-        ],
-        what=f"a private answer saying {text!r}",
-    )
-    return said[-1]
-
-
 def test_a_guest_gets_no_row_values(database_url: str, engine: Engine) -> None:
     run_sql(engine, *STATIONS, "DELETE FROM stations WHERE city = 'Mumbai'")
     with OfflineBot(database_url) as bot:
         bot.slack.guests.add("U0GUEST")
         first = bot.driver.slash("find stations since 1h", user="U0GUEST")
         assert first.status == 200 and first.json()["text"].startswith("Checking")
-        _private(bot, "Guest accounts cannot search the history")
+        bot.slack.wait_for_response("Guest accounts cannot search the history")
         again = bot.driver.slash("at stations 1h", user="U0GUEST")  # now known: at once
         assert again.json()["text"].startswith("Guest accounts cannot travel in time")
         bot.driver.click(Action.PREVIEW_RESTORE.value, "any-finding", user="U0GUEST")
-        _private(bot, "Guest accounts cannot preview a restore")
+        bot.slack.wait_for_response("Guest accounts cannot preview a restore")
         assert bot.slack.calls_to("chat.postMessage") == []  # nothing shown to anyone
 
 

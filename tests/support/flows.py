@@ -18,6 +18,14 @@ def buttons(call: Call) -> dict[str, str]:
     }
 
 
+def posted(bot: OfflineBot, text: str, method: str = "chat.postMessage") -> Call:
+    """The latest ``method`` call whose text contains ``text``; waits for one."""
+    return wait_until(
+        lambda: [c for c in bot.slack.calls_to(method) if text in c.text],
+        what=f"{method} saying {text!r}",
+    )[-1]
+
+
 def first_button(call: Call) -> str:
     return next(e["value"] for b in call.blocks if b["type"] == "actions" for e in b["elements"])
 

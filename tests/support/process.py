@@ -1,9 +1,8 @@
-"""Running ``flightvault serve --http`` as a real child process for tests."""
+"""Running the ``flightvault`` CLI, and ``serve --http``, as real child processes for tests."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -12,10 +11,17 @@ from pathlib import Path
 from bot.offline.wait import wait_until
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``flightvault ARGS`` with only ``env`` for settings (the caller's own are dropped)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VAULT_", "FV_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def get(url: str) -> tuple[int, bytes]:

@@ -13,11 +13,10 @@ from sqlalchemy.engine import Engine
 from bot.ids import Action
 from bot.offline.harness import OfflineBot
 from bot.offline.wait import wait_until
-from bot.offline.webapi import Call
 from bot.private_server import PrivateServer
 from core.db import make_engine
 from core.freeze import server_read_only, table_frozen
-from tests.support.flows import approve, find_and_preview, request
+from tests.support.flows import approve, buttons, find_and_preview, posted, request
 from tests.support.sql import run_sql
 
 LATER = "INSERT INTO stations (id, code, name, city) VALUES ({n}, 'N{n}', 'New', 'Pune')"
@@ -31,32 +30,6 @@ def app_engine(engine: Engine, account: tuple[str, str, str]) -> Iterator[Engine
     app = make_engine(url, poolclass=sa.pool.NullPool)
     yield app
     app.dispose()
-
-
-def private(bot: OfflineBot, text: str) -> Call:
-    return wait_until(
-        lambda: [
-            c for c in bot.slack.calls if c.kind == "response" and text in str(c.params.get("text"))
-        ],
-        what=f"a private answer saying {text!r}",
-    )[-1]
-
-
-def posted(bot: OfflineBot, text: str, method: str = "chat.postMessage") -> Call:
-    return wait_until(
-        lambda: [c for c in bot.slack.calls_to(method) if text in c.text],
-        what=f"{method} saying {text!r}",
-    )[-1]
-
-
-def unfreeze_button(call: Call) -> str:
-    return next(
-        e["value"]
-        for b in call.blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == Action.APPROVE_UNFREEZE.value
-    )
 
 
 def refused_write(app: Engine, n: int) -> str:
@@ -97,7 +70,9 @@ def test_table_freeze_blocks_other_accounts_until_two_people_unfreeze(
 
         # A second freeze of the same table is refused, and says since when.
         bot.driver.slash("freeze stations", user="U0BOB")
-        assert "already frozen since" in private(bot, "already frozen").params["text"]
+        assert (
+            "already frozen since" in bot.slack.wait_for_response("already frozen").params["text"]
+        )
 
         # FlightVault's own restore still runs while frozen.
         plan_id = find_and_preview(bot)
@@ -108,9 +83,12 @@ def test_table_freeze_blocks_other_accounts_until_two_people_unfreeze(
         # Lifting needs two people: the requester cannot approve their own unfreeze.
         bot.driver.slash("unfreeze stations", user="U0ALICE")
         ask = posted(bot, "Unfreeze stations: unfreezing")
-        freeze_id = unfreeze_button(ask)
+        freeze_id = buttons(ask)[Action.APPROVE_UNFREEZE.value]
         bot.driver.click(Action.APPROVE_UNFREEZE.value, freeze_id, user="U0ALICE")
-        assert "second, different person" in private(bot, "second, different").params["text"]
+        assert (
+            "second, different person"
+            in bot.slack.wait_for_response("second, different").params["text"]
+        )
         assert "Frozen by FlightVault" in refused_write(app_engine, 90002)
         bot.driver.click(Action.APPROVE_UNFREEZE.value, freeze_id, user="U0BOB")
         lifted = posted(bot, "Unfreeze stations: lifted", "chat.update")
@@ -150,17 +128,20 @@ def test_freeze_names_the_missing_grant(
     )
     with OfflineBot(url, vault_state_url=f"sqlite:///{tmp_path}/s.db") as bot:
         bot.driver.slash("freeze stations")
-        said = private(bot, "cannot freeze").params
+        said = bot.slack.wait_for_response("cannot freeze").params
         assert f"GRANT TRIGGER ON `{schema}`.* TO '{user}'@'%'" in said["text"]
         assert said["response_type"] == "ephemeral"
         bot.driver.slash("freeze database")
-        assert "GRANT READ_ONLY ADMIN ON *.*" in private(bot, "read-only").params["text"]
+        assert (
+            "GRANT READ_ONLY ADMIN ON *.*"
+            in bot.slack.wait_for_response("read-only").params["text"]
+        )
         assert bot.store.freezes.active(source=bot.runtime.deps.source) == []
         bot.driver.slash("unfreeze stations")
-        private(bot, "is not frozen by FlightVault")
+        bot.slack.wait_for_response("is not frozen by FlightVault")
         assert "Name one table" in bot.driver.slash("freeze").json()["text"]
         bot.driver.slash("freeze no_such_table")
-        private(bot, "There is no table `no_such_table`")
+        bot.slack.wait_for_response("There is no table `no_such_table`")
 
 
 class TestServerFreeze:
@@ -188,8 +169,16 @@ def _server_freeze(database_url: str, app_engine: Engine) -> None:
         assert "read-only" in refused_write(app_engine, 90010)
         bot.driver.slash("unfreeze database", user="U0CAROL")
         ask = posted(bot, "Unfreeze the whole server: unfreezing")
-        bot.driver.click(Action.APPROVE_UNFREEZE.value, unfreeze_button(ask), user="U0OUTSIDER")
-        private(bot, "Only people listed in VAULT_APPROVERS")
-        bot.driver.click(Action.APPROVE_UNFREEZE.value, unfreeze_button(ask), user="U0ALICE")
+        bot.driver.click(
+            Action.APPROVE_UNFREEZE.value,
+            buttons(ask)[Action.APPROVE_UNFREEZE.value],
+            user="U0OUTSIDER",
+        )
+        bot.slack.wait_for_response("Only people listed in VAULT_APPROVERS")
+        bot.driver.click(
+            Action.APPROVE_UNFREEZE.value,
+            buttons(ask)[Action.APPROVE_UNFREEZE.value],
+            user="U0ALICE",
+        )
         posted(bot, "Unfreeze the whole server: lifted", "chat.update")
         run_sql(app_engine, LATER.format(n=90011))

@@ -20,6 +20,7 @@ from core.changelock import holding
 from core.state.audit import Note
 from handlers.slack_port import SlackPort
 from tests.core.detect_schema import STATIONS
+from tests.support.flows import buttons, posted
 from tests.support.sql import run_sql
 from usecases.schema_change import sweep_interrupted_changes
 
@@ -32,37 +33,8 @@ ORDERS = (
 )
 
 
-def posted(bot: OfflineBot, text: str, method: str = "chat.postMessage") -> Call:
-    return wait_until(
-        lambda: [c for c in bot.slack.calls_to(method) if text in c.text],
-        what=f"{method} saying {text!r}",
-    )[-1]
-
-
-def private(bot: OfflineBot, text: str) -> str:
-    said = wait_until(
-        lambda: [
-            str(c.params.get("text"))
-            for c in bot.slack.calls
-            if c.kind == "response" and text in str(c.params.get("text"))
-        ],
-        what=f"a private answer saying {text!r}",
-    )[-1]
-    return said
-
-
 def section_text(call: Call) -> str:
     return "\n".join(str(b.get("text", {}).get("text", "")) for b in call.blocks)
-
-
-def approve_value(call: Call) -> str:
-    return next(
-        e["value"]
-        for b in call.blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == Action.APPROVE_CHANGE.value
-    )
 
 
 def versioned(engine: Engine, table: str) -> bool:
@@ -86,10 +58,10 @@ def test_protect_runs_after_a_second_approver(database_url: str, engine: Engine)
         assert "ADD INDEX (`row_end`)" in text and "ALGORITHM=COPY, LOCK=SHARED" in text
         assert "rows ·" in text and "MB data" in text and "writes to it wait" in text
         assert "VAULT_PROTECT_COPY_RATE" in text, "says how the estimate was made"
-        change_id = approve_value(request)
+        change_id = buttons(request)[Action.APPROVE_CHANGE.value]
 
         bot.driver.click(Action.APPROVE_CHANGE.value, change_id, user="U0ALICE")
-        assert "second, different person" in private(bot, "second, different")
+        assert "second, different person" in bot.slack.wait_for_response("second, different").text
         assert not versioned(engine, "orders"), "the requester alone changed nothing"
 
         bot.driver.click(Action.APPROVE_CHANGE.value, change_id, user="U0BOB")
@@ -114,7 +86,10 @@ def test_protect_runs_after_a_second_approver(database_url: str, engine: Engine)
 
         # A late click on the done request runs nothing twice.
         bot.driver.click(Action.APPROVE_CHANGE.value, change_id, user="U0CAROL")
-        assert "already been carried out" in private(bot, "already been carried out")
+        assert (
+            "already been carried out"
+            in bot.slack.wait_for_response("already been carried out").text
+        )
 
 
 def test_protect_refusals_are_one_sentence_and_change_nothing(
@@ -123,13 +98,19 @@ def test_protect_refusals_are_one_sentence_and_change_nothing(
     run_sql(engine, *STATIONS[:1], *ORDERS)
     with OfflineBot(database_url) as bot:
         bot.driver.slash("protect nokey", user="U0ALICE")
-        assert "neither a primary key nor a UNIQUE key" in private(bot, "neither a primary key")
+        assert (
+            "neither a primary key nor a UNIQUE key"
+            in bot.slack.wait_for_response("neither a primary key").text
+        )
         bot.driver.slash("protect stations", user="U0ALICE")
-        assert "already system-versioned" in private(bot, "already system-versioned")
+        assert (
+            "already system-versioned"
+            in bot.slack.wait_for_response("already system-versioned").text
+        )
         bot.driver.slash("protect flat", user="U0ALICE")
-        assert "MyISAM engine" in private(bot, "MyISAM")
+        assert "MyISAM engine" in bot.slack.wait_for_response("MyISAM").text
         bot.driver.slash("protect nosuch", user="U0ALICE")
-        assert "There is no table `nosuch`" in private(bot, "There is no table")
+        assert "There is no table `nosuch`" in bot.slack.wait_for_response("There is no table").text
         refused = bot.driver.slash("protect orders", user="U0DAVE").json()["text"]
         assert (
             refused == "Only people listed in VAULT_APPROVERS can protect tables. Nothing changed."
@@ -149,7 +130,7 @@ def test_an_account_without_alter_is_refused_before_anyone_approves(
     )
     with OfflineBot(url) as bot:
         bot.driver.slash("protect orders", user="U0ALICE")
-        said = private(bot, "may not ALTER")
+        said = bot.slack.wait_for_response("may not ALTER").text
         assert f"GRANT ALTER ON `{schema}`.`orders` TO '{user}'@'%'" in said
         assert not [c for c in bot.slack.calls_to("chat.postMessage") if "Protect" in c.text]
         run_sql(engine, f"GRANT ALTER ON `{schema}`.`orders` TO '{user}'@'%'")
@@ -183,7 +164,9 @@ def test_the_sweep_settles_protect_requests_a_dead_process_left_executing(
         ids = {}
         for table in ("orders", "parcels", "crates"):
             bot.driver.slash(f"protect {table}", user="U0ALICE")
-            ids[table] = approve_value(posted(bot, f"Protect {table}: requested"))
+            ids[table] = buttons(posted(bot, f"Protect {table}: requested"))[
+                Action.APPROVE_CHANGE.value
+            ]
             left_executing(bot, ids[table])
         run_sql(engine, bot.store.changes.get(ids["orders"]).spec["statements"][0])
         with holding(bot.engine, ids["crates"]) as held:  # a live process is running this one

@@ -18,12 +18,10 @@ from core.state.incidents import EventRecord, Incident, IncidentStatus
 from core.summary import IncidentSummary
 from core.timeutil import fmt_instant
 from handlers.slack_port import SlackPort
+from tests.support.flows import buttons, posted
 from tests.support.sql import now, run_sql
 from tests.usecases.test_protect import (
-    approve_value,
     left_executing,
-    posted,
-    private,
     section_text,
 )
 from usecases.retention import PruneSummary, prune_all
@@ -80,9 +78,9 @@ def history_ends(engine: Engine, table: str) -> list[datetime]:
 def set_retention(bot: OfflineBot, table: str, keep: str) -> str:
     bot.driver.slash(f"retention {table} {keep}", user="U0ALICE")
     request = posted(bot, f"Retention for {table}: requested")
-    change_id = approve_value(request)
+    change_id = buttons(request)[Action.APPROVE_CHANGE.value]
     bot.driver.click(Action.APPROVE_CHANGE.value, change_id, user="U0ALICE")
-    assert "second, different person" in private(bot, "second, different")
+    assert "second, different person" in bot.slack.wait_for_response("second, different").text
     bot.driver.click(Action.APPROVE_CHANGE.value, change_id, user="U0BOB")
     wait_until(
         lambda: (c := bot.store.changes.get(change_id)) and c.state.value == "executed",
@@ -99,7 +97,10 @@ def test_retention_prunes_old_history_in_steps_and_never_current_rows(
     assert len(history_ends(engine, "ledger")) == 315
     with OfflineBot(database_url, vault_history_min=2 * 86400, vault_prune_batch=100) as bot:
         bot.driver.slash("retention ledger 1d", user="U0ALICE")
-        assert "shorter than VAULT_HISTORY_MIN" in private(bot, "VAULT_HISTORY_MIN")
+        assert (
+            "shorter than VAULT_HISTORY_MIN"
+            in bot.slack.wait_for_response("VAULT_HISTORY_MIN").text
+        )
 
         change_id = set_retention(bot, "ledger", "3d")
         done = posted(bot, "ledger keeps 3 days of history")
@@ -114,14 +115,7 @@ def test_retention_prunes_old_history_in_steps_and_never_current_rows(
 
         reply = bot.driver.slash("status", user="U0CAROL")
         assert reply.status == 200
-        status = wait_until(
-            lambda: [
-                str(c.params.get("blocks"))
-                for c in bot.slack.calls
-                if c.kind == "response" and "History windows" in str(c.params.get("blocks"))
-            ],
-            what="the status with history windows",
-        )[-1]
+        status = bot.slack.wait_for_response("History windows").block_text
         assert "`ledger`" in status and "15 rows" in status and "keep 3 days (delete)" in status
 
 
@@ -183,13 +177,15 @@ def test_an_account_that_may_not_prune_is_refused_at_request_time(
     run_sql(engine, f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{schema}`.* TO '{user}'@'%'")
     with OfflineBot(url, vault_history_min=2 * 86400) as bot:
         bot.driver.slash("retention ledger 3d", user="U0ALICE")
-        said = private(bot, "may not prune")
+        said = bot.slack.wait_for_response("may not prune").text
         assert f"GRANT DELETE HISTORY ON `{schema}`.`ledger` TO '{user}'@'%'" in said
         assert not [c for c in bot.slack.calls_to("chat.postMessage") if "Retention" in c.text]
 
         run_sql(engine, f"GRANT DELETE HISTORY ON `{schema}`.`ledger` TO '{user}'@'%'")
         bot.driver.slash("retention ledger 3d", user="U0ALICE")
-        change_id = approve_value(posted(bot, "Retention for ledger: requested"))
+        change_id = buttons(posted(bot, "Retention for ledger: requested"))[
+            Action.APPROVE_CHANGE.value
+        ]
         run_sql(engine, f"REVOKE DELETE HISTORY ON `{schema}`.`ledger` FROM '{user}'@'%'")
         bot.driver.click(Action.APPROVE_CHANGE.value, change_id, user="U0BOB")
         wait_until(
@@ -263,7 +259,9 @@ def test_the_sweep_fails_a_retention_a_dead_process_left_pruning_and_sets_it(
     build(engine, "ledger")
     with OfflineBot(database_url, vault_history_min=2 * 86400) as bot:
         bot.driver.slash("retention ledger 3d", user="U0ALICE")
-        change_id = approve_value(posted(bot, "Retention for ledger: requested"))
+        change_id = buttons(posted(bot, "Retention for ledger: requested"))[
+            Action.APPROVE_CHANGE.value
+        ]
         left_executing(bot, change_id)
         deps = bot.runtime.deps
         assert sweep_interrupted_changes(deps, SlackPort.of(deps, bot.app.client)) == 1

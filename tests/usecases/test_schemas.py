@@ -27,10 +27,10 @@ from core.watcher import PollReport
 from handlers.slack_port import SlackPort
 from tests.conftest import fresh_database
 from tests.core.detect_schema import STATIONS
-from tests.support.flows import approve, find_and_preview, request
+from tests.support.flows import approve, buttons, find_and_preview, posted, request
 from tests.support.slack import assert_valid_message
 from tests.support.sql import run_sql
-from tests.usecases.test_protect import ORDERS, approve_value, posted, private, versioned
+from tests.usecases.test_protect import ORDERS, versioned
 from tests.usecases.test_retention import build, history_ends, set_retention
 from usecases.health_watch import check_history_health
 from usecases.retention import PruneSummary, prune_all
@@ -174,13 +174,7 @@ def test_freeze_and_two_person_unfreeze_in_the_second_schema(two: Two) -> None:
             lambda: [c for c in bot.slack.calls_to("chat.postMessage") if "Unfreeze" in c.text],
             what="the unfreeze request",
         )
-        freeze_id = next(
-            e["value"]
-            for b in ask.blocks
-            if b["type"] == "actions"
-            for e in b["elements"]
-            if e["action_id"] == Action.APPROVE_UNFREEZE.value
-        )
+        freeze_id = buttons(ask)[Action.APPROVE_UNFREEZE.value]
         bot.driver.click(Action.APPROVE_UNFREEZE.value, freeze_id, user="U0BOB")
         wait_until(
             lambda: [c for c in bot.slack.calls_to("chat.update") if "lifted" in c.text],
@@ -280,7 +274,7 @@ def test_protect_in_the_second_schema_versions_only_that_table(two: Two) -> None
     run_sql(two.two, *ORDERS[:2])
     with bot_over(two) as bot:
         bot.driver.slash("protect orders", user="U0ALICE")
-        said = private(bot, "`orders` is in")
+        said = bot.slack.wait_for_response("`orders` is in").text
         assert said == (
             f"`orders` is in {two.first} and {two.second}; "
             f"say `{two.first}.orders` or `{two.second}.orders`."
@@ -288,11 +282,11 @@ def test_protect_in_the_second_schema_versions_only_that_table(two: Two) -> None
         bot.driver.slash(f"protect {two.second}.orders", user="U0ALICE")
         ask = posted(bot, f"Protect {two.second}.orders: requested")
         assert f"*Protect `{two.second}.orders`*" in ask.blocks[0]["text"]["text"]
-        change_id = approve_value(ask)
+        change_id = buttons(ask)[Action.APPROVE_CHANGE.value]
         change = bot.store.changes.get(change_id)
         assert change is not None and change.source == source(bot, two.second)
         bot.driver.click(Action.APPROVE_CHANGE.value, change_id, user="U0ALICE")
-        assert "second, different person" in private(bot, "second, different")
+        assert "second, different person" in bot.slack.wait_for_response("second, different").text
         assert not versioned(two.two, "orders"), "the requester alone changed nothing"
         bot.driver.click(Action.APPROVE_CHANGE.value, change_id, user="U0BOB")
         done = posted(bot, "is now system-versioned")
@@ -319,15 +313,8 @@ def test_retention_in_the_second_schema_prunes_only_there(two: Two) -> None:
         assert len(history_ends(two.one, "ledger")) == 315
 
         bot.driver.slash("status", user="U0CAROL")
-        status = wait_until(
-            lambda: [
-                str(c.params.get("blocks"))
-                for c in bot.slack.calls
-                if c.kind == "response" and "History windows" in str(c.params.get("blocks"))
-            ],
-            what="the status with history windows",
-        )[-1]
-        windows = status[status.index("History windows") :].split("\\n")
+        status = bot.slack.wait_for_response("History windows").block_text
+        windows = status[status.index("History windows") :].splitlines()
         second = next(line for line in windows if f"`{two.second}.ledger`" in line)
         first = next(line for line in windows if f"`{two.first}.ledger`" in line)
         assert "15 rows" in second and "keep 3 days (delete)" in second
