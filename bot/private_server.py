@@ -231,6 +231,9 @@ class PrivateServer:
             *self._common_args(),
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
+            # Skip its hostname lookup (resolveip): it fails where the host name and even
+            # 'localhost' do not resolve (no /etc/hosts), yet the server listens on 127.0.0.1.
+            "--force",
             *owner,
         ]
         log = self._root / "install.log"

@@ -11,18 +11,32 @@ PYTHON="${PYTHON:-python3}"
 
 need_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v mariadb_config >/dev/null 2>&1; then
-    echo "bootstrap: mariadb_config not found; installing libmariadb-dev"
+apt_install() {
     need_root apt-get update -qq
-    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmariadb-dev gcc >/dev/null
+    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# The Connector/Python has no Linux wheel: pip compiles it, which needs gcc, the
+# MariaDB client headers and Python's own headers (Python.h).
+if ! command -v mariadb_config >/dev/null 2>&1 || ! command -v gcc >/dev/null 2>&1 \
+    || ! "$PYTHON" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
+    echo "bootstrap: installing the build tools for the MariaDB connector (libmariadb-dev gcc python3-dev)"
+    apt_install libmariadb-dev gcc python3-dev
+fi
+
+# Debian splits venv/ensurepip out of python3.
+if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    echo "bootstrap: python3 -m venv is not available; installing python3-venv"
+    apt_install python3-venv
 fi
 
 # mariadb-server-core holds mariadbd and mariadb-install-db without the system
 # service (nothing is started or enabled); mariadb-server where it does not exist.
-if ! command -v mariadbd >/dev/null 2>&1 && ! test -x /usr/sbin/mariadbd; then
-    echo "bootstrap: mariadbd not found; installing the MariaDB server binaries"
-    need_root apt-get update -qq
-    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server-core >/dev/null \
+# mariadb-install-db (a shell script) also needs my_print_defaults, from mariadb-client-core.
+if { ! command -v mariadbd >/dev/null 2>&1 && ! test -x /usr/sbin/mariadbd; } \
+    || ! command -v my_print_defaults >/dev/null 2>&1; then
+    echo "bootstrap: installing the MariaDB server binaries"
+    apt_install mariadb-server-core mariadb-client-core \
         || need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null
 fi
 
@@ -31,8 +45,9 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     exit 1
 fi
 
-if [ ! -x "$VENV/bin/python" ]; then
-    "$PYTHON" -m venv "$VENV"
+# A venv made while ensurepip was missing has a python but no pip: make it again.
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+    "$PYTHON" -m venv --clear "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -e '.[dev]'

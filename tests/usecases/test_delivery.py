@@ -82,8 +82,13 @@ def test_a_deleted_alert_is_posted_afresh(database_url: str, engine: Engine) -> 
         fresh = wait_until(lambda: roots(bot)[1:], what="a fresh alert")[-1]
         assert fresh.params["channel"] == "C0INCIDENT"
         assert bot.store.outbox.dead_count() == 0
-        trail = [e["detail"] for e in bot.store.audit.trail(limit=None)]
-        assert any("again" in d and "message_not_found" in d for d in trail)
+        wait_until(  # the audit line is written just after the fresh post
+            lambda: any(
+                "again" in e["detail"] and "message_not_found" in e["detail"]
+                for e in bot.store.audit.trail(limit=None)
+            ),
+            what="the audit line saying why the alert was posted again",
+        )
 
 
 def test_a_429_storm_loses_and_duplicates_nothing(database_url: str, engine: Engine) -> None:
