@@ -112,8 +112,12 @@ def test_separate_deployments_sharing_a_state_store_each_lead_their_own(
                 OfflineBot(database_url, watch=True, **common) as a,
                 OfflineBot(other_url, watch=True, **common) as b,
             ):
-                # Entering waited for each watcher's first look, so each took its own lease.
-                assert a.runtime.loop.leader and b.runtime.loop.leader
+                # Entering waited for each watcher's first look, so each took its own lease;
+                # a 2 s lease lapses between ticks of a loaded machine, and is taken again.
+                wait_until(
+                    lambda: a.runtime.loop.leader and b.runtime.loop.leader,
+                    what="both deployments leading at once",
+                )
                 assert a.runtime.loop.lease != b.runtime.loop.lease
                 assert a.runtime.loop.lease == f"watcher:{a.runtime.deps.source}"
                 run_sql(other, "DELETE FROM stations WHERE city = 'Mumbai'")

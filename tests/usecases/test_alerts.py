@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -66,8 +67,13 @@ def test_mass_delete_posts_one_alert_with_the_facts(
     assert fmt_instant(incident.first_instant) in facts
     wait_until(lambda: watching_bot.store.outbox.pending_count() == 0, what="outbox drained")
     assert len(roots(watching_bot)) == 1
-    metrics = watching_bot.runtime.deps.metrics.render().decode()
-    assert "flightvault_alerts_posted_total 1.0" in metrics
+    wait_until(  # counted just after the alert's ts and its audit line are stored
+        lambda: (
+            "flightvault_alerts_posted_total 1.0"
+            in watching_bot.runtime.deps.metrics.render().decode()
+        ),
+        what="the alert counted in the metrics",
+    )
 
 
 def test_buttons_answer_in_the_incident_thread(watching_bot: OfflineBot, stations: Engine) -> None:
@@ -88,12 +94,22 @@ def test_buttons_answer_in_the_incident_thread(watching_bot: OfflineBot, station
     assert_valid_message(answer.text, answer.blocks)
 
     assert watching_bot.driver.click(Action.SHOW_FULL_DIFF.value, incident_id).status == 200
-    (done,) = watching_bot.slack.wait_for("files.completeUploadExternal")
+    # The finder's timeline PNG is uploaded too, on another thread: wait for the diff's CSVs.
+    done = wait_until(
+        lambda: [
+            c
+            for c in watching_bot.slack.calls_to("files.completeUploadExternal")
+            if len(json.loads(c.params["files"])) == 2
+        ],
+        what="the full diff's files",
+    )[-1]
     diff = watching_bot.slack.calls_to("chat.postMessage")[2]
     assert diff.params["thread_ts"] == incident.root_ts
     assert "`stations`: 100 deleted" in diff.blocks[0]["text"]["text"]
     assert "`trips`: 300 deleted" in diff.blocks[0]["text"]["text"]
-    uploads = [c for c in watching_bot.slack.calls if c.kind == "upload"]
+    files = {f["id"] for f in json.loads(done.params["files"])}
+    uploads = [c for c in watching_bot.slack.calls if c.kind == "upload" and c.method in files]
+    assert len(uploads) == 2
     tables = {}
     for upload in uploads:
         rows = list(csv.reader(io.StringIO(upload.params["data"].decode())))

@@ -26,6 +26,10 @@ def test_status_dismiss_watch_unwatch(database_url: str, engine: Engine) -> None
         run_sql(engine, "DELETE FROM stations WHERE city = 'Mumbai'")
         alert = bot.slack.wait_for("chat.postMessage")[0]
         short = alert.blocks[-1]["elements"][0]["text"].split("`")[1]
+        wait_until(  # audited just after the post: before the dismissal below, in the trail
+            lambda: "alert posted" in [e["action"] for e in bot.store.audit.trail()],
+            what="the alert's audit line",
+        )
 
         assert bot.driver.slash("status").json()["text"].startswith("Gathering")
         status = wait_until(

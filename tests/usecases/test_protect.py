@@ -141,9 +141,13 @@ def test_an_account_without_alter_is_refused_before_anyone_approves(
 
 def left_executing(bot: OfflineBot, change_id: str) -> None:
     """What a process that died just after the approving click leaves: the request
-    *executing*, its outcome never stored (and its lock freed with its connection)."""
-    rec = bot.store.changes.get(change_id)
-    assert rec is not None
+    *executing*, its outcome never stored (and its lock freed with its connection).
+    Waits for the bot to store where it posted the request (a later version) first, or the
+    compare-and-set below would race that write."""
+    rec = wait_until(
+        lambda: (r := bot.store.changes.get(change_id)) and r.ts and r,
+        what="the request's ts stored",
+    )
     running = replace(rec, state=PlanState.EXECUTING, approvals=("U0BOB",))
     assert bot.store.replace_change(rec, running, Note("U0BOB", "approve", "protect"))
 

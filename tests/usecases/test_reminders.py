@@ -33,7 +33,9 @@ def test_reminder_and_expiry_arrive_once_each_across_restarts(
     with OfflineBot(database_url, vault_state_url=state, **TIMING) as bot:
         plan_id = find_and_preview(bot)
         request(bot, plan_id)
-        preview_ts = bot.store.plans.get(plan_id).ts
+        preview_ts = wait_until(  # stored after the preview is posted; a click may come first
+            lambda: bot.store.plans.get(plan_id).ts, what="the preview's ts stored"
+        )
     time.sleep(3.0)  # the reminder falls due while no bot runs
 
     # 2. A new process sends the overdue reminder, once, in the preview's thread.
@@ -79,6 +81,8 @@ def test_an_approved_request_neither_reminds_nor_expires(database_url: str, engi
         wait_state(bot, plan_id, "executed")
         expires = bot.store.plans.get(plan_id).expires_at.timestamp()
         wait_until(lambda: time.time() > expires + 1.5, timeout=15, what="past the expiry")
+        wait_until(  # the job loop's next pass finishes both jobs, saying nothing
+            lambda: bot.store.jobs.pending_for(plan_id) == [], what="the plan's jobs finished"
+        )
         assert not said(bot, "Reminder") and not said(bot, "expired")
         assert bot.store.plans.get(plan_id).state.value == "executed"
-        assert bot.store.jobs.pending_for(plan_id) == []

@@ -35,6 +35,13 @@ def test_report_timeline_matches_the_audit_trail(
             lambda: [i for i in bot.store.incidents.open(source=source) if i.root_ts],
             what="the alert",
         )[0]
+        wait_until(  # audited just after the alert's ts is stored
+            lambda: (
+                "alert posted"
+                in [e["action"] for e in bot.store.audit.trail(incident_id=incident.id)]
+            ),
+            what="the alert's audit line",
+        )
         run_sql(
             engine, "INSERT INTO stations (id, code, name, city) VALUES (5001, 'N1', 'New', 'Pune')"
         )
@@ -47,7 +54,14 @@ def test_report_timeline_matches_the_audit_trail(
         )
 
         bot.driver.slash(f"report {incident.id[:8]}", user="U0CAROL")
-        done = bot.slack.wait_for("files.completeUploadExternal")[-1]
+        done = wait_until(  # the report's, not the finder's timeline PNG (an upload too)
+            lambda: [
+                c
+                for c in bot.slack.calls_to("files.completeUploadExternal")
+                if f"Incident {incident.id[:8]} report" in c.params["files"]
+            ],
+            what="the report uploaded",
+        )[-1]
         assert done.params["channel_id"] == incident.channel
         assert done.params["thread_ts"] == incident.root_ts
         upload = wait_until(
