@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL
 
@@ -150,6 +150,19 @@ class Settings(BaseSettings):
                 )
             if len({str(v) for v in value}) != len(value):
                 raise ValueError("a schema is listed twice")
+        return value
+
+    @field_validator("vault_lease_ttl")
+    @classmethod
+    def _lease_outlasts_ticks(cls, value: float, info: ValidationInfo) -> float:
+        """The lease is renewed on a tick: one shorter than two ticks lapses between them,
+        handing the watching (and the binary-log stream) to whoever asks first."""
+        probe = info.data.get("vault_probe_interval")
+        if probe is not None and value < 2 * probe:
+            raise ValueError(
+                f"it must be at least twice VAULT_PROBE_INTERVAL ({probe:g} s), since the "
+                f"lease is renewed on each probe; try {max(10.0, 2 * probe):g}"
+            )
         return value
 
     @field_validator("vault_state_url")

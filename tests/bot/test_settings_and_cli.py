@@ -22,6 +22,10 @@ from tests.support.process import cli
         ({"PORT": "99999"}, "PORT is invalid"),
         ({"SLACK_API_URL": "slack.local"}, "SLACK_API_URL is invalid: expected an http(s) URL"),
         ({"VAULT_LOG_LEVEL": "LOUD"}, "VAULT_LOG_LEVEL is invalid"),
+        (
+            {"VAULT_PROBE_INTERVAL": "5", "VAULT_LEASE_TTL": "6"},
+            "VAULT_LEASE_TTL is invalid: it must be at least twice VAULT_PROBE_INTERVAL (5 s)",
+        ),
     ],
 )
 def test_invalid_setting_names_the_variable(

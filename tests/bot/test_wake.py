@@ -174,7 +174,7 @@ def test_only_the_process_leading_the_watching_follows_the_log(
     and the stream wakes it; the dead one lets go of its link at the next event."""
     common = {
         "vault_state_url": second_database_url,
-        "vault_lease_ttl": 2,
+        "vault_lease_ttl": 2 * SLOW_PROBE,  # the shortest the settings allow
         "vault_probe_interval": SLOW_PROBE,
     }
     with (
@@ -186,7 +186,7 @@ def test_only_the_process_leading_the_watching_follows_the_log(
         assert second.runtime.wake is not None and not second.runtime.wake.healthy
         assert followers(engine) == 1
         first.runtime.loop.halt()  # dies without releasing its lease
-        wait_until(lambda: second.runtime.wake.healthy, timeout=15, what="the new leader follows")
+        wait_until(lambda: second.runtime.wake.healthy, timeout=30, what="the new leader follows")
         waited = alert_after_delete(second, engine)
         assert waited < 1.5, f"alerted after {waited:.2f} s: the stream did not wake the new leader"
         wait_until(lambda: followers(engine) == 1, timeout=5, what="the old link closed")
