@@ -11,7 +11,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,8 +36,8 @@ from core.restore import (
     restore_events,
 )
 from core.state.audit import Note
-from core.state.common import Notification, new_id
-from core.state.incidents import IncidentStatus
+from core.state.common import Notification, enqueue_in, new_id
+from core.state.incidents import IncidentStatus, set_status_in
 from core.state.jobs import JobKind
 from core.timeutil import ONE_MICROSECOND, fmt_instant
 from usecases.context import Authorised, Context
@@ -364,8 +364,12 @@ def run(deps: Context, out: Port, rec: PlanRecord) -> None:
     repaired = sum(t.repaired for t in rec.plan.tables)
     done = _conclude(
         deps,
-        rec,
-        lambda r: replace(r, state=PlanState.EXECUTED, outcome=outcome.to_json()),
+        Outcome(
+            rec,
+            lambda r: replace(r, state=PlanState.EXECUTED, outcome=outcome.to_json()),
+            lambda r: outcome_message(r, r.outcome or {}).as_kwargs(),
+            restored=True,
+        ),
         Note("flightvault", "executed", f"{written:,} rows in {outcome.seconds:.2f} s; verified"),
         Note(
             "flightvault",
@@ -375,32 +379,56 @@ def run(deps: Context, out: Port, rec: PlanRecord) -> None:
             f"repaired; checks {outcome.check_seconds * 1000:.0f} ms",
         ),
     )
-    if rec.incident_id:
-        deps.store.incidents.set_status(rec.incident_id, IncidentStatus.RESTORED)
     refresh_preview(deps, out, done)
-    _send_queued(deps, out, thread, outcome_message(done, done.outcome or {}).as_kwargs())
+    out.flush()
 
 
 def _failed(deps: Context, out: Port, rec: PlanRecord, exc: VaultError, thread: Thread) -> None:
     state = PlanState.STALE if isinstance(exc, StalePlan) else PlanState.FAILED
+    finding = rec.plan.extra.get("finding_id")
     after = _conclude(
-        deps, rec, lambda r: replace(r, state=state), Note("flightvault", state.value, str(exc))
+        deps,
+        Outcome(
+            rec,
+            lambda r: replace(r, state=state),
+            lambda r: failure_message(r, str(exc), finding).as_kwargs(),
+        ),
+        Note("flightvault", state.value, str(exc)),
     )
     refresh_preview(deps, out, after)
-    finding = rec.plan.extra.get("finding_id")
-    _send_queued(deps, out, thread, failure_message(after, str(exc), finding).as_kwargs())
+    out.flush()
 
 
-def _conclude(
-    deps: Context, rec: PlanRecord, change: Callable[[PlanRecord], PlanRecord], *notes: Note
-) -> PlanRecord:
-    """Store a restore's outcome with its audit lines. Only the process holding the plan's
-    lock gets here, so other writers can only have touched bookkeeping: apply it again."""
-    stored = deps.store.update_plan(rec.id, change, *notes)
-    if stored is None:
-        log.error("could not store the outcome of plan %s; the audit trail lacks it", rec.id)
-        return change(rec)
-    return stored
+@dataclass(frozen=True)
+class Outcome:
+    """How a restore ends: the plan's new state, the message saying so in its thread, and
+    whether its incident is now restored."""
+
+    rec: PlanRecord
+    change: Callable[[PlanRecord], PlanRecord]
+    message: Callable[[PlanRecord], dict[str, Any]]
+    restored: bool = False
+
+    def queue_in(self, conn: Connection, after: PlanRecord) -> None:
+        if self.restored and self.rec.incident_id:
+            set_status_in(conn, self.rec.incident_id, IncidentStatus.RESTORED)
+        payload = {**self.rec.incident_thread.kwargs(), **self.message(after)}
+        enqueue_in(conn, None, Notification("message", payload))
+
+
+def _conclude(deps: Context, end: Outcome, *notes: Note) -> PlanRecord:
+    """Store a restore's outcome with its audit lines, its message and its incident's state
+    in one transaction: a process dying here cannot leave a restore recorded as run with
+    nobody told. Only the process holding the plan's lock gets here, so other writers can
+    only have touched bookkeeping: apply it again."""
+    stored = deps.store.update_plan(end.rec.id, end.change, *notes, also=end.queue_in)
+    if stored is not None:
+        return stored
+    log.error("could not store the outcome of plan %s; the audit trail lacks it", end.rec.id)
+    after = end.change(end.rec)
+    with deps.store.engine.begin() as conn:  # the people in the thread still hear of it
+        end.queue_in(conn, after)
+    return after
 
 
 def _send_queued(deps: Context, out: Port, thread: Thread, message: dict[str, Any]) -> None:

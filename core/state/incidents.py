@@ -150,12 +150,7 @@ class Incidents:
     def set_status(self, incident_id: str, status: IncidentStatus) -> None:
         """Change an incident's state and queue the update of its alert."""
         with self.engine.begin() as conn:
-            conn.execute(
-                incidents.update()
-                .where(incidents.c.id == incident_id)
-                .values(status=status.value, updated_at=utcnow())
-            )
-            enqueue_in(conn, incident_id, Notification("root_update"))
+            set_status_in(conn, incident_id, status)
 
     def events(self, incident_id: str) -> list[EventRecord]:
         with self.engine.connect() as conn:
@@ -222,3 +217,14 @@ class Incidents:
                 .limit(1)
             ).first()
             return _incident(row) if row else None
+
+
+def set_status_in(conn: Connection, incident_id: str, status: IncidentStatus) -> None:
+    """``set_status`` inside the caller's transaction (a restore's outcome and its incident's
+    new state commit together)."""
+    conn.execute(
+        incidents.update()
+        .where(incidents.c.id == incident_id)
+        .values(status=status.value, updated_at=utcnow())
+    )
+    enqueue_in(conn, incident_id, Notification("root_update"))

@@ -48,6 +48,7 @@ from core.state.watched import Watched, set_watched_in
 from core.summary import IncidentSummary
 
 EXPIRED = Note("flightvault", "expired", "plan expired")
+AlsoInTx = Callable[[Connection, PlanRecord], None]  # more writes in a plan change's transaction
 
 
 class StateStore:
@@ -182,19 +183,32 @@ class StateStore:
                 audit_in(conn, incident_id=incident_id, actor=actor, action="find", detail=detail)
         return finding_id
 
-    def replace_plan(self, old: PlanRecord, new: PlanRecord, *notes: Note) -> bool:
+    def replace_plan(
+        self, old: PlanRecord, new: PlanRecord, *notes: Note, also: AlsoInTx | None = None
+    ) -> bool:
         """Compare-and-set: store ``new`` only if the record is still at ``old.version``;
-        ``notes`` are audited in the same transaction, so no state is seen without its line."""
+        ``notes`` are audited in the same transaction, so no state is seen without its line.
+        ``also`` writes what must commit with it (a queued message, an incident's state)."""
         with self.engine.begin() as conn:
-            return _replace_plan_in(conn, old, new, notes)
+            won = _replace_plan_in(conn, old, new, notes)
+            if won and also is not None:
+                also(conn, new)
+            return won
 
     def update_plan(
-        self, plan_id: str, change: Callable[[PlanRecord], PlanRecord], *notes: Note
+        self,
+        plan_id: str,
+        change: Callable[[PlanRecord], PlanRecord],
+        *notes: Note,
+        also: AlsoInTx | None = None,
     ) -> PlanRecord | None:
-        """``plans.update`` with ``notes`` audited in each attempt's transaction: the stored
-        record, or None if the plan is gone or stayed contended."""
+        """``plans.update`` with ``notes`` (and ``also``) in each attempt's transaction: the
+        stored record, or None if the plan is gone or stayed contended."""
         return update_with(
-            self.plans.get, lambda old, new: self.replace_plan(old, new, *notes), plan_id, change
+            self.plans.get,
+            lambda old, new: self.replace_plan(old, new, *notes, also=also),
+            plan_id,
+            change,
         )
 
     # ------------------------------------------------------------------ schema changes

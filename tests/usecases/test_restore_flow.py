@@ -20,10 +20,14 @@ from bot.offline.webapi import Call
 from core.approvals import PlanState
 from core.demo_data import seed_demo
 from core.state.audit import Note
+from core.state.common import Notification
+from handlers.slack_port import SlackPort
 from tests.core.detect_schema import STATIONS
-from tests.support.flows import buttons, find_and_preview, request, wait_state
+from tests.support.flows import buttons, find_and_preview, posted, request, wait_state
 from tests.support.slack import assert_valid_message
 from tests.support.sql import run_sql
+from usecases import restore as restore_flow
+from usecases.restore import sweep_interrupted
 
 MUMBAI = "SELECT * FROM airports WHERE city = 'Mumbai' ORDER BY id"
 DANGLING = (
@@ -405,3 +409,41 @@ def test_a_plan_id_clicked_on_another_message_is_refused(bot: OfflineBot, statio
     wait_until(
         lambda: bot.store.plans.get(plan_id).state.value == "executed", what="the real click"
     )
+
+
+def test_a_restore_is_never_recorded_as_run_without_its_outcome_queued(
+    database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan's new state, its audit lines, the outcome message and the incident's state
+    commit in one transaction. A failure while queueing the outcome (where a dying process
+    would stop) leaves the plan *executing* for the sweep, never *executed* with nobody told;
+    the sweep then says so in the thread."""
+    run_sql(engine, *STATIONS, "DELETE FROM stations WHERE city = 'Mumbai'")
+    with OfflineBot(database_url) as bot:
+        plan_id = find_and_preview(bot)
+        request(bot, plan_id)
+        died = threading.Event()
+        real = restore_flow.enqueue_in
+
+        def dying(conn: Any, incident_id: str | None, note: Notification) -> None:
+            if "Restored" in str(note.payload):
+                died.set()
+                raise RuntimeError("the process died here")
+            real(conn, incident_id, note)
+
+        monkeypatch.setattr(restore_flow, "enqueue_in", dying)
+        bot.driver.click(Action.APPROVE_RESTORE.value, plan_id, user="U0BOB")
+        assert died.wait(20), "the restore never reached its outcome"
+        time.sleep(0.5)  # anything committed in spite of the failure would be stored by now
+        rec = bot.store.plans.get(plan_id)
+        assert rec is not None and rec.state is PlanState.EXECUTING
+        trail = [e["action"] for e in bot.store.audit.trail(limit=None)]
+        assert "executed" not in trail and "validated" not in trail
+        assert not [c for c in bot.slack.calls_to("chat.postMessage") if "Restored" in c.text]
+
+        monkeypatch.undo()
+        deps = bot.runtime.deps
+        assert sweep_interrupted(deps, SlackPort.of(deps, bot.app.client)) == 1
+        wait_state(bot, plan_id, "stale")  # the restore did write: the data moved since
+        said = posted(bot, "stopped before it finished")
+        assert said.params.get("thread_ts")  # in the incident's thread
