@@ -23,7 +23,7 @@ from core.changelock import holding
 from core.errors import VaultError
 from core.state.audit import Note
 from core.state.changes import ChangeRecord
-from core.state.common import Notification
+from core.state.common import Notification, enqueue_in
 from usecases import protect, retention
 from usecases.change_request import Done, refresh
 from usecases.context import Authorised, Context
@@ -118,22 +118,29 @@ def run(ctx: Context, out: Port, rec: ChangeRecord) -> None:
 def _settle(
     ctx: Context, out: Port, rec: ChangeRecord, done: Done, ok: bool, action: str = ""
 ) -> bool:
-    """Store the outcome (audited) and say it in the thread; False if the request had
-    already left *executing* (someone else settled it)."""
+    """Store the outcome (audited) and say it in the thread, in one transaction so a dying
+    process cannot leave it settled with nobody told; False if the request had already
+    left *executing* (someone else settled it)."""
     state = PlanState.EXECUTED if ok else PlanState.FAILED
     after = replace(rec, state=state, outcome={**done.outcome, "sentence": done.sentence})
+    message = Notification(
+        "message", {**rec.thread.kwargs(), **outcome_message(rec, done.sentence, ok)}
+    )
     for _ in range(DECIDE_ATTEMPTS):  # only the lock holder moves it on; bookkeeping may race
         current = ctx.store.changes.get(rec.id) or rec
         if current.state is not PlanState.EXECUTING:
             return False
         final = replace(after, version=current.version, ts=current.ts, channel=current.channel)
         if ctx.store.replace_change(
-            current, final, Note("flightvault", action or state.value, done.sentence)
+            current,
+            final,
+            Note("flightvault", action or state.value, done.sentence),
+            also=lambda conn: enqueue_in(conn, None, message),
         ):
             refresh(ctx, out, replace(final, version=current.version + 1))
             break
-    payload = {**rec.thread.kwargs(), **outcome_message(rec, done.sentence, ok)}
-    ctx.store.outbox.enqueue(incident_id=None, notification=Notification("message", payload))
+    else:  # stayed contended: the outcome is not stored, but the thread still hears of it
+        ctx.store.outbox.enqueue(incident_id=None, notification=message)
     out.flush()
     return True
 

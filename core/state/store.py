@@ -212,13 +212,22 @@ class StateStore:
         )
 
     # ------------------------------------------------------------------ schema changes
-    def replace_change(self, old: ChangeRecord, new: ChangeRecord, *notes: Note) -> bool:
-        """Compare-and-set a schema change request, its audit lines in the same transaction."""
+    def replace_change(
+        self,
+        old: ChangeRecord,
+        new: ChangeRecord,
+        *notes: Note,
+        also: Callable[[Connection], None] | None = None,
+    ) -> bool:
+        """Compare-and-set a schema change request, its audit lines (and ``also``, e.g. the
+        queued outcome message) in the same transaction."""
         with self.engine.begin() as conn:
             won = replace_change_in(conn, old, new)
             if won:
                 for n in notes:
                     audit_in(conn, actor=n.actor, action=n.action, detail=n.detail, ref=new.id)
+                if also is not None:
+                    also(conn)
         return won
 
     def save_change(self, rec: ChangeRecord, note: Note) -> None:

@@ -4,9 +4,13 @@ private sentence and change nothing."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -18,10 +22,12 @@ from core.approvals import PlanState
 from core.catalogue import load_catalogue
 from core.changelock import holding
 from core.state.audit import Note
+from core.state.common import Notification
 from handlers.slack_port import SlackPort
 from tests.core.detect_schema import STATIONS
 from tests.support.flows import buttons, posted
 from tests.support.sql import run_sql
+from usecases import schema_change
 from usecases.schema_change import sweep_interrupted_changes
 
 ORDERS = (
@@ -192,3 +198,36 @@ def test_the_sweep_settles_protect_requests_a_dead_process_left_executing(
             lambda: bot.store.changes.get(ids["crates"]).state is PlanState.FAILED,
             what="the scheduled sweep settling crates",
         )
+
+
+def test_a_change_is_never_settled_without_its_outcome_queued(
+    database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request's outcome, its audit line and the thread's message commit together: a
+    failure while queueing the message (where a dying process would stop) leaves the request
+    *executing*, and the sweep then settles it and says so."""
+    run_sql(engine, *ORDERS)
+    with OfflineBot(database_url) as bot:
+        bot.driver.slash("protect orders", user="U0ALICE")
+        change_id = buttons(posted(bot, "Protect orders: requested"))[Action.APPROVE_CHANGE.value]
+        died = threading.Event()
+
+        def dying(conn: Any, incident_id: str | None, note: Notification) -> None:
+            died.set()
+            raise RuntimeError("the process died here")
+
+        monkeypatch.setattr(schema_change, "enqueue_in", dying)
+        bot.driver.click(Action.APPROVE_CHANGE.value, change_id, user="U0BOB")
+        assert died.wait(30), "the change never reached its outcome"
+        time.sleep(0.5)  # anything committed in spite of the failure would be stored by now
+        assert bot.store.changes.get(change_id).state is PlanState.EXECUTING
+        assert versioned(engine, "orders"), "the ALTER itself ran"
+        assert not [c for c in bot.slack.calls_to("chat.postMessage") if "now system" in c.text]
+        lines = [(e["action"], e["plan_id"]) for e in bot.store.audit.trail(limit=None)]
+        assert ("executed", change_id) not in lines
+
+        monkeypatch.undo()
+        deps = bot.runtime.deps
+        assert sweep_interrupted_changes(deps, SlackPort.of(deps, bot.app.client)) == 1
+        assert bot.store.changes.get(change_id).state is PlanState.EXECUTED
+        assert "the ALTER completed" in posted(bot, "orders is system-versioned").text
