@@ -130,7 +130,8 @@ class Demo:
         admin = make_engine(self.url.set(database="mysql"), poolclass=sa.pool.NullPool)
         check_reachable(admin)
         with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{self.database}`"))
+            name = conn.dialect.identifier_preparer.quote_identifier(self.database)
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
         admin.dispose()
         create_database_if_missing(self.url)
         engine = make_engine(self.url)

@@ -35,6 +35,7 @@ from types import TracebackType
 
 from sqlalchemy.engine import URL
 
+from core.db import create_database_if_missing
 from core.errors import VaultError
 
 # Where distributions put the server; /usr/sbin is not on a normal user's PATH.
@@ -187,7 +188,7 @@ class PrivateServer:
         try:
             self._install(binaries)
             self._launch_on_a_free_port(binaries)
-            self._create_database()
+            create_database_if_missing(self.url)
         except BaseException:
             self.stop()
             raise
@@ -319,10 +320,6 @@ class PrivateServer:
             conn.cursor().execute(statement)
         finally:
             conn.close()
-
-    def _create_database(self) -> None:
-        name = self.database.replace("`", "``")
-        self._execute(f"CREATE DATABASE IF NOT EXISTS `{name}`")
 
 
 def _tail(path: Path, lines: int = 6) -> str:

@@ -426,8 +426,7 @@ def _conclude(deps: Context, end: Outcome, *notes: Note) -> PlanRecord:
         return stored
     log.error("could not store the outcome of plan %s; the audit trail lacks it", end.rec.id)
     after = end.change(end.rec)
-    with deps.store.engine.begin() as conn:  # the people in the thread still hear of it
-        end.queue_in(conn, after)
+    deps.store.write(lambda conn: end.queue_in(conn, after))  # the thread still hears of it
     return after
 
 

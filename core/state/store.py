@@ -183,6 +183,11 @@ class StateStore:
                 audit_in(conn, incident_id=incident_id, actor=actor, action="find", detail=detail)
         return finding_id
 
+    def write(self, writes: Callable[[Connection], None]) -> None:
+        """Run ``writes`` (``*_in`` functions of this package) in one transaction."""
+        with self.engine.begin() as conn:
+            writes(conn)
+
     def replace_plan(
         self, old: PlanRecord, new: PlanRecord, *notes: Note, also: AlsoInTx | None = None
     ) -> bool:
